@@ -1,0 +1,36 @@
+// The response-side hook API: how plugins act on what the provider answers, streamed or not.
+
+/** One piece of the answer as the client will receive it (an SSE event's data, or a whole JSON body). */
+export interface ResponseChunk {
+  /** The text the connector is about to write to the client; a hook may return a replacement. */
+  data: string;
+}
+
+/** Why the response ended. */
+export type EndReason =
+  | { kind: 'complete' } // the provider finished and every byte reached the client
+  | { kind: 'upstream_error'; message: string } // the provider failed or cut the stream
+  | { kind: 'client_abort' }; // the client went away before the end
+
+export interface ResponseSummary {
+  status: number;
+  stream: boolean;
+  /** Token usage as the provider reported it; null when it never arrived. */
+  usage: { input_tokens: number; output_tokens: number; total_tokens: number } | null;
+  /** The assistant text produced so far (for estimates when usage is missing, cache fill, output guards). */
+  text: string;
+}
+
+/**
+ * Registered by a plugin's access phase on the request context; run by the connector.
+ * - `onChunk` may rewrite a chunk (PII restore) or throw a GatewayError to stop the answer (output guard).
+ *   It may hold bytes back by returning a shorter string; whatever it holds it must give back in `onFlush`.
+ * - `onFlush` is called once before the end of a successful response, for held-back bytes.
+ * - `onEnd` is called exactly once, whatever happened (token commit, cache fill, audit).
+ */
+export interface StreamHooks {
+  name: string;
+  onChunk?(chunk: ResponseChunk): string;
+  onFlush?(): string;
+  onEnd?(reason: EndReason, summary: ResponseSummary): void | Promise<void>;
+}

@@ -1,0 +1,125 @@
+// In-process store of what the access phases decided per request, handed to the connector by id.
+import { randomBytes } from 'node:crypto';
+import type { StreamHooks } from '../connector/stream-hooks';
+
+/** Where the connector sends the request, decided by llm-proxy's access phase. */
+export interface DispatchPlan {
+  /** The provider-facing request, already translated and with every policy applied. */
+  upstreamUrl: string;
+  upstreamHeaders: Record<string, string>;
+  upstreamBody: string;
+  stream: boolean;
+  /** Whether the client asked for the usage chunk (we always ask the provider, to count tokens). */
+  clientWantsUsage: boolean;
+  provider: string;
+  model: string;
+  /** Upstream timeout for response headers, ms. */
+  timeoutMs: number;
+}
+
+export interface RequestContext {
+  readonly id: string;
+  readonly createdAt: number;
+  /** The client's raw request body, read once from Kong by the first of our plugins to run. */
+  readonly rawBody: Buffer;
+  /** Policy plugins whose access phase completed (or deliberately failed open) for this request. */
+  readonly attested: Set<string>;
+  /** Per-plugin state handed from access to the connector (PII map, reservation, ...). */
+  readonly state: Map<string, unknown>;
+  /** Response-side work registered by plugins, run by the connector in registration order. */
+  readonly hooks: StreamHooks[];
+  plan: DispatchPlan | null;
+  /** True while the connector is serving the request; the sweep never removes such a context. */
+  inFlight: boolean;
+  /** Set by the log phase; the context is deleted once it is also no longer in flight. */
+  logged: boolean;
+}
+
+export interface RequestContextStoreOptions {
+  /** A context idle longer than this (not in flight) is an orphan: its log phase never came. */
+  orphanAfterMs: number;
+  /** Even an in-flight context is removed after this long (a stream stuck for hours). */
+  maxLifetimeMs: number;
+  /** How often the sweep runs. */
+  sweepEveryMs: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: RequestContextStoreOptions = {
+  orphanAfterMs: 120_000,
+  maxLifetimeMs: 3_600_000,
+  sweepEveryMs: 10_000,
+};
+
+export class RequestContextStore {
+  private readonly contexts = new Map<string, RequestContext>();
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly options: RequestContextStoreOptions = DEFAULT_STORE_OPTIONS,
+    private readonly onSweep: (context: RequestContext) => void = () => {},
+  ) {
+    this.sweepTimer = setInterval(() => this.sweep(), options.sweepEveryMs);
+    this.sweepTimer.unref();
+  }
+
+  create(rawBody: Buffer, now = Date.now()): RequestContext {
+    // 128 random bits: the id is the connector's only credential, so it must not be guessable.
+    const id = randomBytes(16).toString('base64url');
+    const context: RequestContext = {
+      id,
+      createdAt: now,
+      rawBody,
+      attested: new Set(),
+      state: new Map(),
+      hooks: [],
+      plan: null,
+      inFlight: false,
+      logged: false,
+    };
+    this.contexts.set(id, context);
+    return context;
+  }
+
+  get(id: string): RequestContext | undefined {
+    return this.contexts.get(id);
+  }
+
+  get size(): number {
+    return this.contexts.size;
+  }
+
+  /** Called by the log phase: the request is over for Kong. */
+  markLogged(id: string): void {
+    const context = this.contexts.get(id);
+    if (!context) return;
+    context.logged = true;
+    if (!context.inFlight) this.contexts.delete(id);
+  }
+
+  /** Called by the connector when it has finished with the request (ended, failed or aborted). */
+  markDone(id: string): void {
+    const context = this.contexts.get(id);
+    if (!context) return;
+    context.inFlight = false;
+    if (context.logged) this.contexts.delete(id);
+  }
+
+  /** Removes orphans; `onSweep` lets their owners release what they hold (e.g. reservations). */
+  sweep(now = Date.now()): number {
+    let removed = 0;
+    for (const [id, context] of this.contexts) {
+      const age = now - context.createdAt;
+      const orphan = !context.inFlight && age > this.options.orphanAfterMs;
+      if (orphan || age > this.options.maxLifetimeMs) {
+        this.contexts.delete(id);
+        this.onSweep(context);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  close(): void {
+    clearInterval(this.sweepTimer);
+  }
+}

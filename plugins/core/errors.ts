@@ -1,0 +1,63 @@
+// The project's one error type, rendered in OpenAI's error shape wherever a client sees it.
+
+/** OpenAI's error `type` values that we use, with the HTTP status each usually carries. */
+export type GatewayErrorType =
+  | 'invalid_request_error' // 400, 404, 413, 415
+  | 'authentication_error' // 401
+  | 'permission_error' // 403
+  | 'rate_limit_error' // 429
+  | 'server_error' // 500, 502, 504
+  | 'service_unavailable'; // 503
+
+export interface GatewayErrorOptions {
+  status: number;
+  type: GatewayErrorType;
+  /** Machine-readable code, e.g. `invalid_json`, `policy_not_applied`. */
+  code: string;
+  /** Response headers to send with the error (e.g. Retry-After). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** Body of an error response, exactly as OpenAI sends it. */
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; code: string; param: string | null };
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: GatewayErrorType;
+  readonly code: string;
+  readonly headers: Record<string, string>;
+
+  constructor(message: string, options: GatewayErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.status = options.status;
+    this.type = options.type;
+    this.code = options.code;
+    this.headers = options.headers ?? {};
+  }
+
+  toBody(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, code: this.code, param: null } };
+  }
+}
+
+export function badRequest(message: string, code = 'invalid_request'): GatewayError {
+  return new GatewayError(message, { status: 400, type: 'invalid_request_error', code });
+}
+
+/**
+ * Turns anything thrown into a GatewayError. Errors we did not raise ourselves become a
+ * generic 500 whose message reveals nothing about internals (the cause is kept for the log).
+ */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  return new GatewayError('The AI gateway failed to process the request.', {
+    status: 500,
+    type: 'server_error',
+    code: 'internal_error',
+    cause: error,
+  });
+}

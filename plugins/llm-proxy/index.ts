@@ -1,0 +1,49 @@
+// Kong glue for llm-proxy: one OpenAI-compatible front door that sends each request to a provider.
+import { GatewayError } from '../core/errors';
+import { resolveVaultReference } from '../core/vault';
+import { CONTEXT_HEADER } from '../core/connector/connector';
+import { definePlugin, type AccessInput } from '../kong/define-plugin';
+import { missingPolicies, anyConsumerScopedPolicy } from '../kong/expected-policies';
+import type { Pdk } from '../kong/pdk';
+import { runtime } from '../kong/runtime';
+import type { RequestContext } from '../core/context/request-context-store';
+import { llmProxyConfig, type LlmProxyConfig } from './config';
+import { parseChatRequest } from './parse-chat-request';
+import { planChatCompletion } from './plan-chat-completion';
+
+export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePlugin({
+  name: 'llm-proxy',
+  priority: 900,
+  config: llmProxyConfig,
+  // Without llm-proxy's plan the connector refuses the request anyway; say why instead.
+  failMode: () => 'closed',
+  access: async ({ pdk, config, context }: AccessInput<LlmProxyConfig>) => {
+    await requireAllPolicies(pdk, context);
+    const request = parseChatRequest(context.rawBody, config.max_request_body_bytes);
+    const [target] = config.targets;
+    if (!target) throw new Error('llm-proxy config has no target'); // unreachable: zod requires one
+    const apiKey = target.api_key === undefined ? null : resolveVaultReference(target.api_key);
+    context.plan = planChatCompletion(request, config, target, apiKey);
+    await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
+  },
+  log: async ({ context }) => {
+    if (context) runtime.contexts.markLogged(context.id);
+  },
+});
+
+/** Refuses the request when a policy plugin that applies to it did not run (Kong failed it open). */
+async function requireAllPolicies(pdk: Pdk, context: RequestContext): Promise<void> {
+  const instances = [...runtime.liveInstances()];
+  // Costs nothing when every policy started with us has attested: only look Kong up when needed.
+  const unattested = instances.filter((instance) => instance.name !== 'llm-proxy' && !context.attested.has(instance.name));
+  if (unattested.length === 0) return;
+  const route = await pdk.route();
+  const consumer = anyConsumerScopedPolicy(unattested) ? await pdk.consumer() : null;
+  const missing = missingPolicies(unattested, { routeId: route?.id ?? null, serviceId: route?.service?.id ?? null, consumerId: consumer?.id ?? null }, context.attested);
+  if (missing.length === 0) return;
+  throw new GatewayError(`AI gateway policies configured on this route did not run: ${missing.join(', ')}.`, {
+    status: 500,
+    type: 'server_error',
+    code: 'policy_not_applied',
+  });
+}

@@ -1,0 +1,8 @@
+// pii-redact's configuration: the zod schema is the source of truth; Kong's schema is derived from it.
+import { z } from 'zod';
+import { failModeField } from '../kong/common-config';
+
+export const piiRedactConfig = z.object({
+  fail_mode: failModeField('closed'),
+});
+export type PiiRedactConfig = z.output<typeof piiRedactConfig>;
