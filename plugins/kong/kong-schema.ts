@@ -68,6 +68,8 @@ function toKongField(schema: JsonSchema, required: boolean, path: string): KongF
   const field: KongField = { type };
   if (schema.description !== undefined) field.description = schema.description;
   if (required && schema.default === undefined) field.required = true;
+  // Kong treats a record field as required unless it says otherwise (kong/db/schema/entity.lua).
+  if (type === 'record' && !required && schema.default === undefined) field.required = false;
   if (schema.default !== undefined) field.default = schema.default;
   if (schema.enum !== undefined) field.one_of = schema.enum;
   if (schema.referenceable) field.referenceable = true;

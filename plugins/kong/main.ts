@@ -44,7 +44,11 @@ async function serve(server: AiPluginServer): Promise<void> {
   const [host, port] = parseListen(process.env.AI_CONNECTOR_LISTEN ?? '127.0.0.1:8787');
   fs.mkdirSync(socketDirectory, { recursive: true });
   runtime.liveInstances = () => server.liveInstances();
-  const connector = await startConnector(runtime.contexts, { host, port });
+  const connector = await startConnector(runtime.contexts, {
+    host,
+    port,
+    status: () => ({ pending_events: server.pendingEvents, instances: server.liveInstances().length }),
+  });
   const sockets = new Map(ALL_PLUGINS.map((plugin) => [plugin.Name, path.join(socketDirectory, `${plugin.Name}.socket`)]));
   const listeners = server.listen(sockets);
   logger.info({ sockets: [...sockets.values()], connector: `${host}:${port}` }, 'AI plugin server ready');

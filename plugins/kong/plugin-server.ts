@@ -24,6 +24,7 @@ const { Module }: { Module: new (name: string, path: undefined, literal: KongPlu
 interface KongPdkServerShape {
   plugins: Map<string, unknown>;
   instances: Map<number, { name: string; config: Record<string, unknown> }>;
+  instanceID: number;
   events: Map<number, unknown>;
   HandleEvent(event: unknown): Promise<StepReply>;
   step(data: unknown, isError: boolean): Promise<StepReply>;
@@ -66,6 +67,9 @@ export class AiPluginServer extends KongPdkServer {
   constructor(modules: readonly KongPluginModule[]) {
     // Instances idle for 60 s are dropped; Kong re-creates them on "no plugin instance".
     super(undefined, kongPdkLogger, 60);
+    // kong-pdk numbers instances from 0 in every process. Kong caches instance ids across our restarts,
+    // so a restarted server could take a stale id for another plugin's instance: start from the clock.
+    this.instanceID = Date.now();
     for (const module of modules) this.plugins.set(module.Name, new Module(module.Name, undefined, module));
   }
 

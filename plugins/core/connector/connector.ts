@@ -18,11 +18,13 @@ const providerAgent = new Agent({ keepAliveTimeout: 30_000, connections: 512, bo
 export interface ConnectorOptions {
   host: string;
   port: number;
+  /** Extra counters for `/__ai/status` (e.g. the RPC server's pending events). */
+  status?: () => Record<string, number>;
 }
 
 export function startConnector(store: RequestContextStore, options: ConnectorOptions): Promise<http.Server> {
   const server = http.createServer((request, response) => {
-    handle(store, request, response).catch((error: unknown) => {
+    handle(store, options, request, response).catch((error: unknown) => {
       logger.error({ err: { message: (error as Error).message } }, 'connector failed');
       if (!response.headersSent) sendError(response, toGatewayError(error));
       else response.destroy();
@@ -37,13 +39,13 @@ export function startConnector(store: RequestContextStore, options: ConnectorOpt
   });
 }
 
-async function handle(store: RequestContextStore, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+async function handle(store: RequestContextStore, options: ConnectorOptions, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   if (request.url === '/__ai/health') {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
     return;
   }
   if (request.url === '/__ai/status') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ contexts: store.size }));
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ contexts: store.size, ...options.status?.() }));
     return;
   }
   // Kong forwards the client's body too; the plan already holds the policed version, so drain it.

@@ -17,7 +17,12 @@ export class ServerSentEventParser {
 
   push(bytes: Uint8Array): ServerSentEvent[] {
     this.buffer += this.decoder.decode(bytes, { stream: true });
-    return this.drain();
+    // A chunk ending in \r may be half of a \r\n: keep it until the next chunk says.
+    const heldCarriageReturn = this.buffer.endsWith('\r');
+    if (heldCarriageReturn) this.buffer = this.buffer.slice(0, -1);
+    const events = this.drain();
+    if (heldCarriageReturn) this.buffer += '\r';
+    return events;
   }
 
   /** Whatever complete event remains when the stream ends without a trailing blank line. */

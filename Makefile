@@ -1,0 +1,37 @@
+# Everyday commands. `make test` is what CI runs.
+SHELL := /bin/bash
+NODE ?= node
+MAIN := dist/plugins/kong/main.js
+PLUGINS := llm-proxy token-limit pii-redact semantic-cache prompt-guard
+TESTS = $(shell find dist/test -name '*.test.js' | sort)
+
+.PHONY: install build test up down dump bench eval clean
+
+install:
+	npm ci
+
+build:
+	npx tsc -p tsconfig.json
+
+# Needs redis-server on PATH from later issues on; .ci/run installs it on a fresh machine.
+test: build
+	$(NODE) --test --test-concurrency=1 $(TESTS)
+
+up:
+	docker compose up --build
+
+down:
+	docker compose down
+
+# One line per plugin: exactly what each KONG_PLUGINSERVER_<NAME>_QUERY_CMD prints to Kong.
+dump: build
+	@for plugin in $(PLUGINS); do $(NODE) $(MAIN) --dump $$plugin; done
+
+bench: build
+	$(NODE) dist/bench/run.js
+
+eval: build
+	$(NODE) dist/eval/run.js
+
+clean:
+	rm -rf dist

@@ -1,0 +1,82 @@
+// Starts what an end-to-end test needs: the mock LLM, the Kong stand-in, and through it the real plugin server.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { KongStandIn } from '../kong/kong-stand-in';
+import { startMockLlm, type MockLlm } from '../mock-llm/mock-llm';
+import { freePort } from './free-port';
+
+export const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
+export const PLUGIN_NAMES = ['llm-proxy', 'token-limit', 'pii-redact', 'semantic-cache', 'prompt-guard'];
+export const DEMO_API_KEY = 'demo-key';
+export const MOCK_PROVIDER_KEY = 'sk-mock-provider-key-not-a-secret';
+
+/**
+ * Kong's plugin server settings for a local run, shaped exactly like docker-compose.yml's:
+ * one entry per plugin, each with its socket and query command; only the first has a start command.
+ */
+export function localKongEnvironment(socketDirectory: string): Record<string, string> {
+  const main = path.join(REPOSITORY_ROOT, 'dist/plugins/kong/main.js');
+  const environment: Record<string, string> = {
+    KONG_PLUGINS: ['bundled', ...PLUGIN_NAMES].join(','),
+    KONG_PLUGINSERVER_NAMES: PLUGIN_NAMES.join(','),
+  };
+  PLUGIN_NAMES.forEach((name, index) => {
+    const key = `KONG_PLUGINSERVER_${name.replace(/-/g, '_').toUpperCase()}`;
+    environment[`${key}_SOCKET`] = path.join(socketDirectory, `${name}.socket`);
+    environment[`${key}_QUERY_CMD`] = `${process.execPath} ${main} --dump ${name}`;
+    if (index === 0) environment[`${key}_START_CMD`] = `${process.execPath} ${main}`;
+  });
+  return environment;
+}
+
+export interface Gateway {
+  kong: KongStandIn;
+  mock: MockLlm;
+  connectorUrl: string;
+  socketDirectory: string;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  declarativeConfig?: string;
+  respawn?: boolean;
+  pluginServerEnvironment?: NodeJS.ProcessEnv;
+}
+
+/** The repo's kong.yml, with the demo's fixed addresses pointed at this test's own ports. */
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const mock = await startMockLlm();
+  const connectorPort = await freePort();
+  const socketDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'kong-ai-'));
+  const kong = new KongStandIn({
+    declarativeConfig: options.declarativeConfig ?? path.join(REPOSITORY_ROOT, 'kong.yml'),
+    replace: { 'http://127.0.0.1:8787': `http://127.0.0.1:${connectorPort}`, 'http://mock-llm:9090/v1': mock.url },
+    kongEnvironment: localKongEnvironment(socketDirectory),
+    pluginServerEnvironment: {
+      AI_SOCKET_DIR: socketDirectory,
+      AI_CONNECTOR_LISTEN: `127.0.0.1:${connectorPort}`,
+      MOCK_LLM_API_KEY: MOCK_PROVIDER_KEY,
+      ...options.pluginServerEnvironment,
+    },
+    respawn: options.respawn ?? false,
+  });
+  try {
+    await kong.start();
+  } catch (error) {
+    await kong.stop();
+    await mock.close();
+    throw error;
+  }
+  return {
+    kong,
+    mock,
+    connectorUrl: `http://127.0.0.1:${connectorPort}`,
+    socketDirectory,
+    stop: async () => {
+      await kong.stop();
+      await mock.close();
+      fs.rmSync(socketDirectory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Each plugin's zod config and the Kong schema derived from it agree, and every field is documented.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALL_PLUGINS } from '../../plugins/kong/all-plugins';
+import type { KongField } from '../../plugins/kong/kong-schema';
+import { configAsPluginReceivesIt, validatePluginConfig } from '../kong/kong-schema-validator';
+
+const kongSchema = (plugin: (typeof ALL_PLUGINS)[number]) => ({ name: plugin.Name, fields: [{ config: { type: 'record' as const, fields: plugin.Schema } }] });
+
+function* walk(fields: Array<Record<string, KongField>>, path: string): Generator<[string, KongField]> {
+  for (const entry of fields) {
+    for (const [name, field] of Object.entries(entry)) {
+      yield [`${path}.${name}`, field];
+      if (field.fields) yield* walk(field.fields, `${path}.${name}`);
+      if (field.elements?.fields) yield* walk(field.elements.fields, `${path}.${name}[]`);
+      if (field.values?.fields) yield* walk(field.values.fields, `${path}.${name}{}`);
+    }
+  }
+}
+
+const validLlmProxy = { targets: [{ provider: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1', api_key: '{vault://env/key}' }] };
+
+describe('plugin configs', () => {
+  for (const plugin of ALL_PLUGINS) {
+    it(`${plugin.Name}: every config field has a description`, () => {
+      for (const [path, field] of walk(plugin.Schema, 'config')) assert.ok(field.description && field.description.length > 10, `${path} has no description`);
+    });
+  }
+
+  for (const plugin of ALL_PLUGINS.filter((candidate) => candidate.Name !== 'llm-proxy')) {
+    it(`${plugin.Name}: the defaults Kong fills in are what zod fills in`, () => {
+      const kong = validatePluginConfig(kongSchema(plugin), {});
+      assert.ok(kong.ok, kong.message ?? '');
+      assert.deepEqual(configAsPluginReceivesIt(kongSchema(plugin), kong.config), plugin.parseConfig({}));
+    });
+  }
+
+  it('llm-proxy: a config Kong accepts parses the same in zod, defaults included', () => {
+    const plugin = ALL_PLUGINS.find((candidate) => candidate.Name === 'llm-proxy')!;
+    const kong = validatePluginConfig(kongSchema(plugin), validLlmProxy);
+    assert.ok(kong.ok, kong.message ?? '');
+    assert.deepEqual(plugin.parseConfig(configAsPluginReceivesIt(kongSchema(plugin), kong.config)), plugin.parseConfig(validLlmProxy));
+    assert.equal((kong.config as { max_request_body_bytes: number }).max_request_body_bytes, 8 * 1024 * 1024);
+  });
+
+  it('llm-proxy: both reject what Kong can express (enum, bounds, required)', () => {
+    const plugin = ALL_PLUGINS.find((candidate) => candidate.Name === 'llm-proxy')!;
+    const bad = [
+      { targets: [{ provider: 'nope', base_url: 'http://x/v1' }] },
+      { ...validLlmProxy, upstream_timeout_ms: 5 },
+      { targets: [] },
+      {},
+    ];
+    for (const config of bad) {
+      assert.equal(validatePluginConfig(kongSchema(plugin), config).ok, false, JSON.stringify(config));
+      assert.throws(() => plugin.parseConfig(config), JSON.stringify(config));
+    }
+  });
+
+  it('llm-proxy: zod adds the rules Kong cannot express: keys only as vault references, base_url where needed', () => {
+    const plugin = ALL_PLUGINS.find((candidate) => candidate.Name === 'llm-proxy')!;
+    assert.throws(() => plugin.parseConfig({ targets: [{ provider: 'openai', api_key: 'sk-live-literal' }] }), /vault reference/);
+    assert.throws(() => plugin.parseConfig({ targets: [{ provider: 'openai-compatible' }] }), /base_url/);
+    assert.doesNotThrow(() => plugin.parseConfig({ targets: [{ provider: 'openai', api_key: '{vault://env/openai-api-key}' }] }));
+  });
+});
