@@ -50,6 +50,11 @@ export class KongStandIn {
     return `http://127.0.0.1:${address.port}`;
   }
 
+  /** RPC calls made to all plugin servers so far. */
+  get rpcCalls(): number {
+    return [...this.externals.values()].reduce((total, external) => total + external.rpc.calls, 0);
+  }
+
   get pluginServer(): ManagedProcess | null {
     return this.process;
   }
