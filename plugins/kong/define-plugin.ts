@@ -6,6 +6,7 @@ import { kongConfigFields, type KongField } from './kong-schema';
 import { Pdk, type KongBridge } from './pdk';
 import { splitKongFields, type PluginScope } from './plugin-scope';
 import { joinRequestContext, findRequestContext } from './request-context';
+import { runtime } from './runtime';
 import { runPhase, exitWithError, type FailMode } from './run-phase';
 
 export const PLUGIN_VERSION = '0.1.0';
@@ -53,13 +54,14 @@ export function definePlugin<Schema extends z.ZodObject>(definition: PluginDefin
   const isPolicy = (POLICY_PLUGINS as readonly string[]).includes(definition.name);
 
   class Plugin {
-    private readonly config: Config | null;
-    private readonly configError: GatewayError | null;
+    readonly config: Config | null;
+    readonly configError: GatewayError | null;
     readonly scope: PluginScope;
 
     /**
-     * Never throws: a config that zod rejects yields an instance that refuses every request with
-     * a clear 500. Throwing would fail StartInstance, and Kong would then skip this plugin: fail-open.
+     * Never throws: a config that zod rejects yields an instance that refuses every request with an
+     * OpenAI-shaped 500 naming the problem. A throw would fail StartInstance, and Kong would answer a
+     * bare `{"message":"An unexpected error occurred"}` (kong/runloop/plugin_servers/plugin.lua).
      */
     constructor(raw: Record<string, unknown>) {
       const { scope, config } = splitKongFields(raw ?? {});
@@ -77,9 +79,10 @@ export function definePlugin<Schema extends z.ZodObject>(definition: PluginDefin
 
     async access(kong: KongBridge): Promise<void> {
       const pdk = new Pdk(kong);
-      const { config, configError } = this;
-      if (config === null) return exitWithError(pdk, configError!);
+      const config = this.config;
+      if (config === null) return exitWithError(pdk, this.configError!);
       let context: RequestContext | null = null;
+      const attest = () => context?.attested.add(definition.name);
       await runPhase({
         plugin: definition.name,
         phase: 'access',
@@ -88,31 +91,31 @@ export function definePlugin<Schema extends z.ZodObject>(definition: PluginDefin
         work: async () => {
           context = await joinRequestContext(pdk);
           await definition.access({ pdk, config, scope: this.scope, context });
-          if (isPolicy && !pdk.hasExited) context.attested.add(definition.name);
+          if (isPolicy) attest();
         },
         // Failing open is this plugin's explicit choice, so the connector must still let the request through.
-        onFailOpen: () => (context as RequestContext | null)?.attested.add(definition.name),
+        onFailOpen: attest,
+      });
+      // A request this plugin ended (block, error, cache hit) never reaches the connector: free it now.
+      if (pdk.hasExited && context !== null) runtime.contexts.markLogged((context as RequestContext).id);
+    }
+
+    async runLog(kong: KongBridge): Promise<void> {
+      const pdk = new Pdk(kong);
+      const config = this.config;
+      if (config === null || !definition.log) return;
+      const log = definition.log;
+      await runPhase({
+        plugin: definition.name,
+        phase: 'log',
+        failMode: 'open',
+        pdk,
+        work: async () => log({ pdk, config, context: await findRequestContext(pdk) }),
       });
     }
   }
-
-  const log = definition.log;
-  if (log) {
-    Object.defineProperty(Plugin.prototype, 'log', {
-      value: async function (this: Plugin, kong: KongBridge): Promise<void> {
-        const pdk = new Pdk(kong);
-        const config = (this as unknown as { config: Config | null }).config;
-        if (config === null) return;
-        await runPhase({
-          plugin: definition.name,
-          phase: 'log',
-          failMode: 'open',
-          pdk,
-          work: async () => log({ pdk, config, context: await findRequestContext(pdk) }),
-        });
-      },
-    });
-  }
+  // kong-pdk reports a phase to Kong when the class has a method of that name; only plugins with a log step get one.
+  if (definition.log) Object.assign(Plugin.prototype, { log: Plugin.prototype.runLog });
 
   return {
     Name: definition.name,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { DEMO_API_KEY, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, startGateway, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, postChat, startGateway, type Gateway } from '../support/gateway';
 
 const FIXTURES = path.join(REPOSITORY_ROOT, 'test/fixtures/openai');
 const recordedCompletion = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'chat_completion.vercel-ai.gpt-4.1-nano.json'), 'utf8'));
@@ -21,7 +21,8 @@ describe('chat completions through Kong (stand-in) with all five plugins', () =>
   let client: OpenAI;
 
   before(async () => {
-    gateway = await startGateway();
+    // The most verbose level: even then no body, header or key may reach the log.
+    gateway = await startGateway({ pluginServerEnvironment: { AI_LOG_LEVEL: 'trace' } });
     client = new OpenAI({ baseURL: `${gateway.kong.url}/v1`, apiKey: 'unused-by-kong', defaultHeaders: { apikey: DEMO_API_KEY }, maxRetries: 0 });
   });
   after(async () => gateway?.stop());
@@ -89,7 +90,7 @@ describe('chat completions through Kong (stand-in) with all five plugins', () =>
       ['', /empty/],
     ];
     for (const [body, message] of cases) {
-      const response = await fetch(`${gateway.kong.url}/v1/chat/completions`, { method: 'POST', headers: { apikey: DEMO_API_KEY, 'content-type': 'application/json' }, body });
+      const response = await postChat(gateway.kong.url, body);
       assert.equal(response.status, 400, body);
       const error = (await response.json()) as { error: { message: string; type: string; code: string } };
       assert.equal(error.error.type, 'invalid_request_error');
@@ -104,6 +105,16 @@ describe('chat completions through Kong (stand-in) with all five plugins', () =>
     const completion = await client.chat.completions.create({ model: 'anything', messages: [{ role: 'user', content }] });
     assert.ok(completion.choices[0]?.message.content);
     assert.equal(JSON.parse(gateway.mock.received.at(-1)!.body).messages[0].content, content);
+  });
+
+  it('never logs request bodies, client keys or the provider key, even at trace level', () => {
+    const output = gateway.kong.pluginServer!.output.join('');
+    assert.match(output, /AI plugin server ready/); // the output is really captured
+    assert.match(output, /"level":20/); // debug lines were written
+    for (const secret of [MOCK_PROVIDER_KEY, DEMO_API_KEY, 'Say hello', 'Stream please', 'xxxxxxxx']) assert.ok(!output.includes(secret), `log contains ${secret}`);
+    // kong-pdk's per-RPC debug line carries the RPC arguments (bodies included): ours keeps only the method.
+    assert.match(output, /rpc: #\d+ method: plugin\.\w+/);
+    assert.doesNotMatch(output, /args:/);
   });
 
   it('refuses requests sent straight to the connector with an absent or forged id', async () => {

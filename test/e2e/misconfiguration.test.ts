@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway } from '../support/gateway';
+import { REPOSITORY_ROOT, chatRequest, postChat, startGateway } from '../support/gateway';
 
 function variantOfKongYml(edit: (text: string) => string): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kong-yml-')), 'kong.yml');
@@ -31,11 +31,7 @@ describe('misconfiguration', () => {
     const declarativeConfig = variantOfKongYml((text) => text.replace('"{vault://env/mock-llm-api-key}"', 'sk-literal-key-in-kong-yml'));
     const gateway = await startGateway({ declarativeConfig });
     try {
-      const response = await fetch(`${gateway.kong.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { apikey: DEMO_API_KEY, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
-      });
+      const response = await postChat(gateway.kong.url, chatRequest('hi'));
       assert.equal(response.status, 500);
       const body = (await response.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'plugin_misconfigured');
@@ -53,19 +49,11 @@ describe('misconfiguration', () => {
     // Point prompt-guard's plugin server entry at a socket nobody serves: Kong logs the RPC error and goes on.
     const gateway = await startGateway();
     try {
-      const guarded = await fetch(`${gateway.kong.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { apikey: DEMO_API_KEY, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'warm up every instance' }] }),
-      });
+      const guarded = await postChat(gateway.kong.url, chatRequest('warm up every instance'));
       assert.equal(guarded.status, 200);
       const before = gateway.mock.received.length;
       gateway.kong.breakPlugin('prompt-guard');
-      const response = await fetch(`${gateway.kong.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { apikey: DEMO_API_KEY, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
-      });
+      const response = await postChat(gateway.kong.url, chatRequest('hi'));
       assert.equal(response.status, 500);
       const body = (await response.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'policy_not_applied');

@@ -1,7 +1,7 @@
 // Killing the plugin server fails requests closed: 5xx for the client, nothing unguarded upstream.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_API_KEY, startGateway, type Gateway } from '../support/gateway';
+import { chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
 
 describe('plugin server killed mid-traffic', () => {
   let gateway: Gateway;
@@ -12,11 +12,7 @@ describe('plugin server killed mid-traffic', () => {
   after(async () => gateway?.stop());
 
   const send = async (index: number) => {
-    const response = await fetch(`${gateway.kong.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { apikey: DEMO_API_KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `request ${index}` }] }),
-    }).catch(() => null);
+    const response = await postChat(gateway.kong.url, chatRequest(`request ${index}`)).catch(() => null);
     if (!response) return { status: 0, text: '' };
     return { status: response.status, text: await response.text() };
   };

@@ -80,3 +80,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
   };
 }
+
+/** POSTs a chat completion to Kong as the demo consumer, for tests that look at raw statuses and bodies. */
+export function postChat(kongUrl: string, body: string | Record<string, unknown>): Promise<Response> {
+  return fetch(`${kongUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { apikey: DEMO_API_KEY, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** The smallest valid chat completion request. */
+export function chatRequest(content: string): Record<string, unknown> {
+  return { model: 'm', messages: [{ role: 'user', content }] };
+}
