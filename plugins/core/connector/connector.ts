@@ -93,16 +93,20 @@ async function dispatch(plan: DispatchPlan, context: RequestContext, response: h
   const summary: ResponseSummary = { status: 0, stream: plan.stream, usage: null, text: '' };
   let reason: EndReason = { kind: 'complete' };
   try {
+    // Our own timer: undici's timeouts tick at about half a second, too coarse for a deadline.
+    let timedOut = false;
+    const headersTimer = setTimeout(() => ((timedOut = true), abort.abort()), plan.timeoutMs);
     const upstream = await undiciRequest(plan.upstreamUrl, {
       method: 'POST',
       headers: plan.upstreamHeaders,
       body: plan.upstreamBody,
       dispatcher: providerAgent,
-      headersTimeout: plan.timeoutMs,
       signal: abort.signal,
-    }).catch((error: unknown) => {
-      throw upstreamFailure(error, plan);
-    });
+    })
+      .catch((error: unknown) => {
+        throw upstreamFailure(error, plan, timedOut);
+      })
+      .finally(() => clearTimeout(headersTimer));
     summary.status = upstream.statusCode;
     const contentType = String(upstream.headers['content-type'] ?? '');
     if (upstream.statusCode >= 400 || !contentType.includes('text/event-stream')) {
@@ -224,9 +228,8 @@ function sendError(response: http.ServerResponse, error: GatewayError): void {
   response.end(body);
 }
 
-function upstreamFailure(error: unknown, plan: DispatchPlan): GatewayError {
-  const code = (error as { code?: string }).code;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+function upstreamFailure(error: unknown, plan: DispatchPlan, timedOut: boolean): GatewayError {
+  if (timedOut) {
     return new GatewayError(`The provider did not answer within ${plan.timeoutMs} ms.`, { status: 504, type: 'server_error', code: 'upstream_timeout', cause: error });
   }
   return new GatewayError('The provider could not be reached.', { status: 502, type: 'server_error', code: 'upstream_unreachable', cause: error });
