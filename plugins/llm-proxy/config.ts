@@ -1,6 +1,7 @@
 // llm-proxy's configuration: the zod schema is the source of truth; Kong's schema is derived from it.
 import { z } from 'zod';
 import { isVaultReference } from '../core/vault';
+import { RETRY_CONDITIONS } from '../core/routing/retry-policy';
 
 export const PROVIDERS = ['openai', 'openai-compatible'] as const;
 
@@ -14,6 +15,9 @@ const target = z
     provider: z.enum(PROVIDERS).describe('Wire format of the provider: `openai`, or `openai-compatible` for any server speaking it (vLLM, Ollama, Groq, ...).'),
     model: z.string().min(1).optional().describe("Model sent to the provider. When unset, the client's `model` is sent as is."),
     base_url: z.url({ protocol: /^https?$/ }).optional().describe('Base URL of the API, up to and including the version (e.g. `https://api.openai.com/v1`). Required for `openai-compatible`.'),
+    name: z.string().min(1).max(128).optional().describe('Name of the target in response headers, logs and metrics; defaults to `<provider>/<model>#<position>`.'),
+    weight: z.number().int().min(1).max(1000).default(1).describe('Share of traffic within its priority group under `round-robin` balancing.'),
+    priority: z.number().int().min(1).max(100).default(1).describe('Priority group: targets of the lowest number serve first; higher groups serve only as fallback.'),
     api_key: z
       .string()
       .refine(isVaultReference, 'must be a Kong vault reference such as {vault://env/OPENAI_API_KEY}, never the key itself')
@@ -26,9 +30,45 @@ const target = z
   });
 export type LlmProxyTarget = z.output<typeof target>;
 
+const balancer = z
+  .object({
+    algorithm: z
+      .enum(['round-robin', 'least-in-flight', 'lowest-latency'])
+      .default('round-robin')
+      .describe('How targets of one priority group share traffic: weighted `round-robin`, `least-in-flight` calls, or `lowest-latency` (EWMA of time to first byte).'),
+  })
+  .default({ algorithm: 'round-robin' })
+  .describe('Choice among targets of the same priority group.');
+
+const fallback = z
+  .object({
+    on: z
+      .array(z.enum(RETRY_CONDITIONS))
+      .default([...RETRY_CONDITIONS])
+      .describe('Failures that move a request to the next target: `connect_error`, `timeout` (no response headers in time), `rate_limited` (429, honouring Retry-After), `server_error` (5xx, or a stream cut before its first byte reached the client).'),
+    on_status: z.array(z.number().int().min(400).max(599)).default([]).describe('Further provider statuses that move a request on (e.g. 400 from a provider that rejects a model).'),
+    max_attempts: z.number().int().min(1).max(10).default(3).describe('Provider calls per request at most, fallbacks and retries included.'),
+    backoff_initial_ms: z.number().int().min(0).max(60_000).default(100).describe('First wait before calling a target again, doubled each time, with full jitter.'),
+    backoff_max_ms: z.number().int().min(0).max(60_000).default(2000).describe('Longest wait between two calls to the same target.'),
+    deadline_ms: z.number().int().min(100).max(3_600_000).default(120_000).describe('Time for all attempts together until the first byte, in milliseconds; then 504.'),
+  })
+  .default({ on: [...RETRY_CONDITIONS], on_status: [], max_attempts: 3, backoff_initial_ms: 100, backoff_max_ms: 2000, deadline_ms: 120_000 })
+  .describe('Retries and fallback across targets; only before the first byte has reached the client.');
+
+const circuitBreaker = z
+  .object({
+    failure_threshold: z.number().int().min(1).max(1000).default(5).describe('Consecutive failures of a target that take it out of rotation.'),
+    open_seconds: z.number().min(0.1).max(3600).default(30).describe('How long a failing target stays out before one probe request may test it again.'),
+  })
+  .default({ failure_threshold: 5, open_seconds: 30 })
+  .describe("Per-target circuit breaker, shared by all requests of this plugin server process.");
+
 export const llmProxyConfig = z.object({
   route_type: z.enum(['llm/v1/chat']).default('llm/v1/chat').describe('The API the route serves: `llm/v1/chat` is OpenAI `/v1/chat/completions`.'),
-  targets: z.array(target).min(1).describe('Providers and models that serve this route. This release sends every request to the first target.'),
+  targets: z.array(target).min(1).describe('Providers and models that serve this route, balanced within priority groups and tried in turn on failure.'),
+  balancer,
+  fallback,
+  circuit_breaker: circuitBreaker,
   max_request_body_bytes: z
     .number()
     .int()
@@ -36,6 +76,6 @@ export const llmProxyConfig = z.object({
     .max(64 * 1024 * 1024)
     .default(8 * 1024 * 1024)
     .describe('Largest request body accepted, in bytes; larger bodies get 413.'),
-  upstream_timeout_ms: z.number().int().min(100).max(600_000).default(60_000).describe('How long to wait for the provider to start answering, in milliseconds.'),
+  upstream_timeout_ms: z.number().int().min(100).max(600_000).default(60_000).describe('How long to wait for one provider call to start answering (response headers), in milliseconds.'),
 });
 export type LlmProxyConfig = z.output<typeof llmProxyConfig>;

@@ -9,7 +9,9 @@ import { runtime } from '../kong/runtime';
 import type { RequestContext } from '../core/context/request-context-store';
 import { llmProxyConfig, type LlmProxyConfig } from './config';
 import { parseChatRequest } from './parse-chat-request';
-import { planChatCompletion } from './plan-chat-completion';
+import { planChatCompletion, targetName, type OrderedTarget } from './plan-chat-completion';
+import { orderTargets, type TargetView } from './order-targets';
+import { admits, healthOf } from '../core/routing/target-health';
 
 export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePlugin({
   name: 'llm-proxy',
@@ -17,19 +19,37 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   config: llmProxyConfig,
   // Without llm-proxy's plan the connector refuses the request anyway; say why instead.
   failMode: () => 'closed',
-  access: async ({ pdk, config, context }: AccessInput<LlmProxyConfig>) => {
+  access: async ({ pdk, config, scope, context }: AccessInput<LlmProxyConfig>) => {
     await requireAllPolicies(pdk, context);
     const request = parseChatRequest(context.rawBody, config.max_request_body_bytes);
-    const [target] = config.targets;
-    if (!target) throw new Error('llm-proxy config has no target'); // unreachable: zod requires one
-    const apiKey = target.api_key === undefined ? null : resolveVaultReference(target.api_key);
-    context.plan = planChatCompletion(request, config, target, apiKey);
+    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped');
+    context.plan = planChatCompletion(request, config, targets, routing);
     await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
   },
   log: async ({ context }) => {
     if (context) runtime.contexts.markLogged(context.id);
   },
 });
+
+/** Round-robin running totals per plugin entity: they must outlive instances, which Kong re-creates. */
+const roundRobinStates = new Map<string, Map<string, number[]>>();
+
+/** Orders this route's targets for one request from their live health and the balancing algorithm. */
+function chooseTargets(config: LlmProxyConfig, pluginId: string): { targets: OrderedTarget[]; routing: string } {
+  const keys = config.targets.map((target, index) => `${pluginId}/${index}/${targetName(target, index)}`);
+  const views: TargetView[] = config.targets.map((target, index) => {
+    const health = healthOf(keys[index]!);
+    return { index, priority: target.priority, weight: target.weight, inFlight: health.inFlight, latencyEwmaMs: health.latencyEwmaMs, admitted: admits(health) };
+  });
+  let roundRobin = roundRobinStates.get(pluginId);
+  if (!roundRobin) roundRobinStates.set(pluginId, (roundRobin = new Map()));
+  const { order, decision } = orderTargets(views, config.balancer.algorithm, roundRobin);
+  const targets = order.map((index) => {
+    const target = config.targets[index]!;
+    return { target, key: keys[index]!, name: targetName(target, index), apiKey: target.api_key === undefined ? null : resolveVaultReference(target.api_key) };
+  });
+  return { targets, routing: decision };
+}
 
 /** Refuses the request when a policy plugin that applies to it did not run (Kong failed it open). */
 async function requireAllPolicies(pdk: Pdk, context: RequestContext): Promise<void> {

@@ -1,30 +1,54 @@
-// Decides the provider call for an OpenAI chat completion request: URL, headers, body.
+// Decides the provider calls for an OpenAI chat completion request: one per target, in the order to try them.
 import { badRequest } from '../core/errors';
-import type { DispatchPlan } from '../core/context/request-context-store';
+import type { DispatchPlan, UpstreamAttempt } from '../core/context/request-context-store';
 import type { OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
+import type { RetryPolicy } from '../core/routing/retry-policy';
 import { DEFAULT_BASE_URLS, type LlmProxyConfig, type LlmProxyTarget } from './config';
 
-/**
- * `apiKey` is the resolved key (never logged, never returned to the client).
- * Streams always ask the provider for usage, so tokens are counted exactly.
- */
-export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyConfig, target: LlmProxyTarget, apiKey: string | null): DispatchPlan {
+/** A target in the order chosen for this request, with its resolved key (never logged, never returned). */
+export interface OrderedTarget {
+  target: LlmProxyTarget;
+  key: string;
+  name: string;
+  apiKey: string | null;
+}
+
+/** Streams always ask the provider for usage, so tokens are counted exactly. */
+export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string): DispatchPlan {
+  const stream = request.stream === true;
+  return {
+    attempts: targets.map((ordered) => attemptFor(request, config, ordered, stream)),
+    retry: retryPolicy(config),
+    stream,
+    clientWantsUsage: request.stream_options?.include_usage === true,
+    routing,
+  };
+}
+
+function attemptFor(request: OpenAIChatRequest, config: LlmProxyConfig, { target, key, name, apiKey }: OrderedTarget, stream: boolean): UpstreamAttempt {
   const model = target.model ?? request.model;
   if (model === undefined) throw badRequest("Missing required parameter: 'model'.", 'missing_model');
-  const stream = request.stream === true;
   const body: Record<string, unknown> = { ...request, model };
   if (stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
   const baseUrl = (target.base_url ?? DEFAULT_BASE_URLS[target.provider] ?? '').replace(/\/+$/, '');
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
   if (apiKey !== null) headers.authorization = `Bearer ${apiKey}`;
+  return { targetKey: key, targetName: name, provider: target.provider, model, url: `${baseUrl}/chat/completions`, headers, body: JSON.stringify(body), timeoutMs: config.upstream_timeout_ms };
+}
+
+export function retryPolicy(config: LlmProxyConfig): RetryPolicy {
   return {
-    upstreamUrl: `${baseUrl}/chat/completions`,
-    upstreamHeaders: headers,
-    upstreamBody: JSON.stringify(body),
-    stream,
-    clientWantsUsage: request.stream_options?.include_usage === true,
-    provider: target.provider,
-    model,
-    timeoutMs: config.upstream_timeout_ms,
+    retryOn: new Set(config.fallback.on),
+    retryOnStatus: new Set(config.fallback.on_status),
+    maxAttempts: config.fallback.max_attempts,
+    backoffInitialMs: config.fallback.backoff_initial_ms,
+    backoffMaxMs: config.fallback.backoff_max_ms,
+    deadlineMs: config.fallback.deadline_ms,
+    circuitBreaker: { failureThreshold: config.circuit_breaker.failure_threshold, openMs: config.circuit_breaker.open_seconds * 1000 },
   };
+}
+
+/** The target's name in headers, logs and metrics. */
+export function targetName(target: LlmProxyTarget, index: number): string {
+  return target.name ?? `${target.provider}/${target.model ?? 'client-model'}#${index + 1}`;
 }

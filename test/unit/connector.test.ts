@@ -30,7 +30,13 @@ describe('connector stream hooks', () => {
   function admit(content: string, stream: boolean) {
     const context: RequestContext = store.create(Buffer.alloc(0));
     const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
-    context.plan = { upstreamUrl: `${mock.url}/chat/completions`, upstreamHeaders: { 'content-type': 'application/json' }, upstreamBody: body, stream, clientWantsUsage: false, provider: 'openai', model: 'm', timeoutMs: 2000 };
+    context.plan = {
+      attempts: [{ targetKey: `connector-test/${context.id}`, targetName: 'mock', provider: 'openai', model: 'm', url: `${mock.url}/chat/completions`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 2000 }],
+      retry: { retryOn: new Set(), retryOnStatus: new Set(), maxAttempts: 1, backoffInitialMs: 0, backoffMaxMs: 0, deadlineMs: 10_000, circuitBreaker: { failureThreshold: 5, openMs: 1000 } },
+      stream,
+      clientWantsUsage: false,
+      routing: 'test',
+    };
     const seen = { chunks: 0, ends: [] as Array<{ reason: EndReason; summary: ResponseSummary }> };
     const hook: StreamHooks = {
       name: 'recorder',
@@ -119,7 +125,7 @@ describe('connector stream hooks', () => {
 
   it('answers an unreachable provider with an OpenAI-shaped 502 before any byte, and a slow one with 504', async () => {
     const { context: unreachable } = admit('x', false);
-    unreachable.plan!.upstreamUrl = 'http://127.0.0.1:1/v1/chat/completions';
+    unreachable.plan!.attempts[0]!.url = 'http://127.0.0.1:1/v1/chat/completions';
     const response = await fetch(url, { method: 'POST', headers: { [CONTEXT_HEADER]: unreachable.id }, body: '{}' });
     assert.equal(response.status, 502);
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'upstream_unreachable');
@@ -127,7 +133,7 @@ describe('connector stream hooks', () => {
     mock.setFaults({ headersDelayMs: 500 });
     try {
       const { context: slow } = admit('x', false);
-      slow.plan!.timeoutMs = 100;
+      slow.plan!.attempts[0]!.timeoutMs = 100;
       const timedOut = await fetch(url, { method: 'POST', headers: { [CONTEXT_HEADER]: slow.id }, body: '{}' });
       assert.equal(timedOut.status, 504);
       assert.equal(((await timedOut.json()) as { error: { code: string } }).error.code, 'upstream_timeout');

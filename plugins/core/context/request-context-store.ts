@@ -1,20 +1,31 @@
 // In-process store of what the access phases decided per request, handed to the connector by id.
 import { randomBytes } from 'node:crypto';
 import type { StreamHooks } from '../connector/stream-hooks';
+import type { RetryPolicy } from '../routing/retry-policy';
 
-/** Where the connector sends the request, decided by llm-proxy's access phase. */
+/** One provider call the connector may make: a target, with the request translated for it. */
+export interface UpstreamAttempt {
+  /** Process-wide key of the target's health (circuit breaker, latency, in-flight). */
+  targetKey: string;
+  targetName: string;
+  provider: string;
+  model: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** How long to wait for response headers, ms. */
+  timeoutMs: number;
+}
+
+/** What llm-proxy's access phase decided: candidate calls in order, and how to move between them. */
 export interface DispatchPlan {
-  /** The provider-facing request, already translated and with every policy applied. */
-  upstreamUrl: string;
-  upstreamHeaders: Record<string, string>;
-  upstreamBody: string;
+  attempts: UpstreamAttempt[];
+  retry: RetryPolicy;
   stream: boolean;
   /** Whether the client asked for the usage chunk (we always ask the provider, to count tokens). */
   clientWantsUsage: boolean;
-  provider: string;
-  model: string;
-  /** Upstream timeout for response headers, ms. */
-  timeoutMs: number;
+  /** The routing decision, for the `x-ai-routing` header and the log. */
+  routing: string;
 }
 
 export interface RequestContext {

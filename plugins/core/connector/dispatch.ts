@@ -1,0 +1,222 @@
+// Calls the provider for an admitted request: attempts in order, retries and fallback before the first byte.
+import type http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request as undiciRequest } from 'undici';
+import { GatewayError, toGatewayError } from '../errors';
+import { logger } from '../logger';
+import type { DispatchPlan, RequestContext, UpstreamAttempt } from '../context/request-context-store';
+import { admits, beginCall, endCall, healthOf, recordFailure, recordSuccess, type TargetHealth } from '../routing/target-health';
+import { backoffDelay, conditionOfStatus, parseRetryAfter, shouldRetryStatus, type RetryCondition } from '../routing/retry-policy';
+import { endStreamWithError, relayStream, relayWhole, sendError, StreamFailedBeforeFirstByte } from './relay';
+import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
+
+/** Shared keep-alive pool for every provider call made by this process. */
+const providerAgent = new Agent({ keepAliveTimeout: 30_000, connections: 512, bodyTimeout: 300_000 });
+
+/** Response headers that say who served (documented in README). */
+export const SERVED_BY_HEADERS = {
+  provider: 'x-ai-provider',
+  model: 'x-ai-model',
+  target: 'x-ai-target',
+  upstreamLatency: 'x-ai-upstream-latency-ms',
+  fallbackCount: 'x-ai-fallback-count',
+  routing: 'x-ai-routing',
+} as const;
+
+/** A call that failed in a way the retry policy may act on. */
+interface CallFailure {
+  condition: RetryCondition | null;
+  error: GatewayError;
+  /** The provider's own error answer, relayed as is when it is the last word. */
+  providerAnswer: { status: number; contentType: string; body: string } | null;
+  stayAwayMs: number | null;
+}
+
+export async function dispatch(plan: DispatchPlan, context: RequestContext, response: http.ServerResponse): Promise<void> {
+  const abort = new AbortController();
+  let clientGone = false;
+  // 'close' before the response finished means the client (or Kong) went away mid-answer.
+  const onClientGone = () => {
+    if (response.writableFinished) return;
+    clientGone = true;
+    abort.abort();
+  };
+  response.on('close', onClientGone);
+  const summary: ResponseSummary = { status: 0, stream: plan.stream, usage: null, text: '' };
+  const deadline = Date.now() + plan.retry.deadlineMs;
+  const callsPerAttempt = new Map<number, number>();
+  let calls = 0;
+  let lastFailure: CallFailure | null = null;
+  let reason: EndReason = { kind: 'complete' };
+  const log = logger.child({ request_context: context.id.slice(0, 8) });
+
+  try {
+    while (calls < plan.retry.maxAttempts && !clientGone) {
+      const next = chooseAttempt(plan.attempts, callsPerAttempt);
+      if (next === null) break;
+      const repeats = callsPerAttempt.get(next) ?? 0;
+      if (repeats > 0) await sleep(Math.min(backoffDelay(plan.retry, repeats), Math.max(0, deadline - Date.now())), undefined, { signal: abort.signal });
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        lastFailure = { condition: 'timeout', error: deadlineExceeded(plan), providerAnswer: null, stayAwayMs: null };
+        break;
+      }
+      callsPerAttempt.set(next, repeats + 1);
+      calls += 1;
+      const attempt = plan.attempts[next]!;
+      const health = healthOf(attempt.targetKey);
+      const outcome = await call(attempt, Math.min(attempt.timeoutMs, remaining), health, plan, context.hooks, summary, response, abort, calls);
+      if (outcome === null) return void (reason = { kind: 'complete' });
+      if (clientGone) break;
+      if ('kind' in outcome) return void (reason = outcome); // the stream failed after its first byte
+      lastFailure = outcome;
+      log.warn({ target: attempt.targetName, condition: outcome.condition, status: outcome.providerAnswer?.status ?? outcome.error.status, attempt: calls }, 'provider call failed');
+      const retriable = outcome.providerAnswer ? shouldRetryStatus(plan.retry, outcome.providerAnswer.status) : outcome.condition !== null && plan.retry.retryOn.has(outcome.condition);
+      if (!retriable) break;
+    }
+    if (clientGone) return void (reason = { kind: 'client_abort' });
+    const failure = lastFailure ?? { condition: null, error: noTargetAvailable(plan), providerAnswer: null, stayAwayMs: null };
+    reason = { kind: 'upstream_error', message: failure.error.message };
+    response.setHeader(SERVED_BY_HEADERS.fallbackCount, String(Math.max(0, calls - 1)));
+    response.setHeader(SERVED_BY_HEADERS.routing, plan.routing);
+    if (failure.providerAnswer) {
+      summary.status = failure.providerAnswer.status;
+      relayWhole(failure.providerAnswer.body, failure.providerAnswer.status, failure.providerAnswer.contentType, context.hooks, summary, response);
+    } else sendError(response, failure.error);
+  } catch (error) {
+    if (clientGone) reason = { kind: 'client_abort' };
+    else {
+      const failure = toGatewayError(error);
+      reason = { kind: 'upstream_error', message: failure.message };
+      if (!response.headersSent) sendError(response, failure);
+      else endStreamWithError(response, failure);
+    }
+  } finally {
+    response.off('close', onClientGone);
+    if (!response.writableEnded && response.headersSent && reason.kind === 'client_abort') response.destroy();
+    await runEndHooks(context.hooks, reason, summary);
+  }
+}
+
+/**
+ * The next attempt: the first admitted one not called yet; else the admitted one called least
+ * (a retry of the same target). Targets whose circuit is open are skipped.
+ */
+function chooseAttempt(attempts: UpstreamAttempt[], callsPerAttempt: Map<number, number>): number | null {
+  let best: number | null = null;
+  for (let index = 0; index < attempts.length; index += 1) {
+    if (!admits(healthOf(attempts[index]!.targetKey))) continue;
+    if (best === null || (callsPerAttempt.get(index) ?? 0) < (callsPerAttempt.get(best) ?? 0)) best = index;
+  }
+  return best;
+}
+
+/**
+ * One provider call. Returns null when the answer was relayed, an EndReason when a stream failed
+ * after its first byte (nothing more can be done), or a CallFailure the retry policy may act on.
+ */
+async function call(
+  attempt: UpstreamAttempt,
+  timeoutMs: number,
+  health: TargetHealth,
+  plan: DispatchPlan,
+  hooks: StreamHooks[],
+  summary: ResponseSummary,
+  response: http.ServerResponse,
+  clientAbort: AbortController,
+  calls: number,
+): Promise<null | EndReason | CallFailure> {
+  const settings = plan.retry.circuitBreaker;
+  const started = Date.now();
+  // Our own timer: undici's timeouts tick at about half a second, too coarse for a deadline.
+  const callAbort = new AbortController();
+  const onClientAbort = () => callAbort.abort();
+  clientAbort.signal.addEventListener('abort', onClientAbort);
+  let timedOut = false;
+  const headersTimer = setTimeout(() => ((timedOut = true), callAbort.abort()), timeoutMs);
+  beginCall(health);
+  try {
+    let upstream: Awaited<ReturnType<typeof undiciRequest>>;
+    try {
+      upstream = await undiciRequest(attempt.url, { method: 'POST', headers: attempt.headers, body: attempt.body, dispatcher: providerAgent, signal: callAbort.signal });
+    } catch (error) {
+      if (clientAbort.signal.aborted) throw error;
+      recordFailure(health, settings);
+      return timedOut
+        ? { condition: 'timeout', error: new GatewayError(`The provider did not answer within ${timeoutMs} ms.`, { status: 504, type: 'server_error', code: 'upstream_timeout', cause: error }), providerAnswer: null, stayAwayMs: null }
+        : { condition: 'connect_error', error: new GatewayError('The provider could not be reached.', { status: 502, type: 'server_error', code: 'upstream_unreachable', cause: error }), providerAnswer: null, stayAwayMs: null };
+    } finally {
+      clearTimeout(headersTimer);
+    }
+    const latency = Date.now() - started;
+    const contentType = String(upstream.headers['content-type'] ?? 'application/json');
+    if (upstream.statusCode >= 400) {
+      const body = await upstream.body.text();
+      const stayAwayMs = upstream.statusCode === 429 ? parseRetryAfter(headerValue(upstream.headers['retry-after'])) : null;
+      if (conditionOfStatus(upstream.statusCode) !== null || plan.retry.retryOnStatus.has(upstream.statusCode)) recordFailure(health, settings, Date.now(), stayAwayMs);
+      else recordSuccess(health, latency); // a 4xx is the request's fault, not the target's
+      return {
+        condition: conditionOfStatus(upstream.statusCode),
+        error: new GatewayError(`The provider answered ${upstream.statusCode}.`, { status: 502, type: 'server_error', code: 'upstream_error' }),
+        providerAnswer: { status: upstream.statusCode, contentType, body },
+        stayAwayMs,
+      };
+    }
+    response.setHeader(SERVED_BY_HEADERS.provider, attempt.provider);
+    response.setHeader(SERVED_BY_HEADERS.model, attempt.model);
+    response.setHeader(SERVED_BY_HEADERS.target, attempt.targetName);
+    response.setHeader(SERVED_BY_HEADERS.upstreamLatency, String(latency));
+    response.setHeader(SERVED_BY_HEADERS.fallbackCount, String(calls - 1));
+    response.setHeader(SERVED_BY_HEADERS.routing, plan.routing);
+    summary.status = upstream.statusCode;
+    if (!plan.stream || !contentType.includes('text/event-stream')) {
+      relayWhole(await upstream.body.text(), upstream.statusCode, contentType, hooks, summary, response);
+      recordSuccess(health, latency);
+      return null;
+    }
+    try {
+      await relayStream(upstream.body, hooks, summary, response, plan.clientWantsUsage);
+      recordSuccess(health, latency);
+      return null;
+    } catch (error) {
+      if (clientAbort.signal.aborted) throw error;
+      recordFailure(health, settings);
+      if (error instanceof StreamFailedBeforeFirstByte) return { condition: 'server_error', error, providerAnswer: null, stayAwayMs: null };
+      const failure = toGatewayError(error);
+      endStreamWithError(response, failure);
+      return { kind: 'upstream_error', message: failure.message };
+    }
+  } finally {
+    endCall(health);
+    clientAbort.signal.removeEventListener('abort', onClientAbort);
+  }
+}
+
+async function runEndHooks(hooks: StreamHooks[], reason: EndReason, summary: ResponseSummary): Promise<void> {
+  for (const hook of hooks) {
+    try {
+      await hook.onEnd?.(reason, summary);
+    } catch (error) {
+      logger.error({ hook: hook.name, err: { message: (error as Error).message } }, 'stream end hook failed');
+    }
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function deadlineExceeded(plan: DispatchPlan): GatewayError {
+  return new GatewayError(`No provider answered within the ${plan.retry.deadlineMs} ms deadline.`, { status: 504, type: 'server_error', code: 'upstream_timeout' });
+}
+
+function noTargetAvailable(plan: DispatchPlan): GatewayError {
+  const reopen = Math.min(...plan.attempts.map((attempt) => healthOf(attempt.targetKey).openUntil));
+  const seconds = Math.max(1, Math.ceil((reopen - Date.now()) / 1000));
+  return new GatewayError('Every provider target of this route is cooling down after failures.', {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'targets_unavailable',
+    headers: { 'Retry-After': String(seconds) },
+  });
+}
