@@ -508,9 +508,9 @@ describe("llm-proxy's real schema", () => {
     assert.equal(result.config.route_type, 'llm/v1/chat');
     assert.equal(result.config.max_request_body_bytes, 8 * 1024 * 1024);
     assert.equal(result.config.upstream_timeout_ms, 60_000);
-    assert.deepEqual(result.config.targets, [{ provider: 'openai', model: 'gpt-4o-mini', base_url: null, api_key: null }]);
+    assert.deepEqual(result.config.targets, [{ provider: 'openai', model: 'gpt-4o-mini', name: null, weight: 1, priority: 1, base_url: null, api_key: null }]);
     const received = configAsPluginReceivesIt(schema, result.config);
-    assert.deepEqual(received.targets, [{ provider: 'openai', model: 'gpt-4o-mini' }]);
+    assert.deepEqual(received.targets, [{ provider: 'openai', model: 'gpt-4o-mini', weight: 1, priority: 1 }]);
     assert.doesNotThrow(() => llmProxy.parseConfig(received));
   });
 
