@@ -1,20 +1,15 @@
 // llm-proxy's configuration: the zod schema is the source of truth; Kong's schema is derived from it.
 import { z } from 'zod';
 import { isVaultReference } from '../core/vault';
+import { DEFAULT_BASE_URLS, PROVIDERS } from '../core/providers/build-provider-request';
 import { RETRY_CONDITIONS } from '../core/routing/retry-policy';
 
-export const PROVIDERS = ['openai', 'openai-compatible'] as const;
-
-/** Where each provider listens when a target names no base_url. */
-export const DEFAULT_BASE_URLS: Partial<Record<(typeof PROVIDERS)[number], string>> = {
-  openai: 'https://api.openai.com/v1',
-};
 
 const target = z
   .object({
-    provider: z.enum(PROVIDERS).describe('Wire format of the provider: `openai`, or `openai-compatible` for any server speaking it (vLLM, Ollama, Groq, ...).'),
+    provider: z.enum(PROVIDERS).describe('The provider and its wire format: `openai`, `openai-compatible` (vLLM, Ollama, Groq, DeepSeek, Together ...), `anthropic` (Messages API).'),
     model: z.string().min(1).optional().describe("Model sent to the provider. When unset, the client's `model` is sent as is."),
-    base_url: z.url({ protocol: /^https?$/ }).optional().describe('Base URL of the API, up to and including the version (e.g. `https://api.openai.com/v1`). Required for `openai-compatible`.'),
+    base_url: z.url({ protocol: /^https?$/ }).optional().describe('Base URL of the API: for OpenAI-style providers up to and including the version (`https://api.openai.com/v1`), for `anthropic` the host (`https://api.anthropic.com`). Required for `openai-compatible`.'),
     name: z.string().min(1).max(128).optional().describe('Name of the target in response headers, logs and metrics; defaults to `<provider>/<model>#<position>`.'),
     weight: z.number().int().min(1).max(1000).default(1).describe('Share of traffic within its priority group under `round-robin` balancing.'),
     priority: z.number().int().min(1).max(100).default(1).describe('Priority group: targets of the lowest number serve first; higher groups serve only as fallback.'),
@@ -76,6 +71,7 @@ export const llmProxyConfig = z.object({
     .max(64 * 1024 * 1024)
     .default(8 * 1024 * 1024)
     .describe('Largest request body accepted, in bytes; larger bodies get 413.'),
+  default_max_tokens: z.number().int().min(1).max(1_000_000).default(4096).describe('max_tokens sent to providers that require one (Anthropic) when the client sets neither max_tokens nor max_completion_tokens.'),
   upstream_timeout_ms: z.number().int().min(100).max(600_000).default(60_000).describe('How long to wait for one provider call to start answering (response headers), in milliseconds.'),
 });
 export type LlmProxyConfig = z.output<typeof llmProxyConfig>;

@@ -3,7 +3,8 @@ import { badRequest } from '../core/errors';
 import type { DispatchPlan, UpstreamAttempt } from '../core/context/request-context-store';
 import type { OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
 import type { RetryPolicy } from '../core/routing/retry-policy';
-import { DEFAULT_BASE_URLS, type LlmProxyConfig, type LlmProxyTarget } from './config';
+import { buildProviderRequest, DEFAULT_BASE_URLS } from '../core/providers/build-provider-request';
+import type { LlmProxyConfig, LlmProxyTarget } from './config';
 
 /** A target in the order chosen for this request, with its resolved key (never logged, never returned). */
 export interface OrderedTarget {
@@ -13,7 +14,6 @@ export interface OrderedTarget {
   apiKey: string | null;
 }
 
-/** Streams always ask the provider for usage, so tokens are counted exactly. */
 export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string): DispatchPlan {
   const stream = request.stream === true;
   return {
@@ -28,12 +28,14 @@ export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyC
 function attemptFor(request: OpenAIChatRequest, config: LlmProxyConfig, { target, key, name, apiKey }: OrderedTarget, stream: boolean): UpstreamAttempt {
   const model = target.model ?? request.model;
   if (model === undefined) throw badRequest("Missing required parameter: 'model'.", 'missing_model');
-  const body: Record<string, unknown> = { ...request, model };
-  if (stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
-  const baseUrl = (target.base_url ?? DEFAULT_BASE_URLS[target.provider] ?? '').replace(/\/+$/, '');
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
-  if (apiKey !== null) headers.authorization = `Bearer ${apiKey}`;
-  return { targetKey: key, targetName: name, provider: target.provider, model, url: `${baseUrl}/chat/completions`, headers, body: JSON.stringify(body), timeoutMs: config.upstream_timeout_ms };
+  const call = buildProviderRequest(target.provider, request, {
+    model,
+    baseUrl: target.base_url ?? DEFAULT_BASE_URLS[target.provider] ?? '',
+    apiKey,
+    stream,
+    defaultMaxTokens: config.default_max_tokens,
+  });
+  return { targetKey: key, targetName: name, provider: target.provider, model, timeoutMs: config.upstream_timeout_ms, ...call };
 }
 
 export function retryPolicy(config: LlmProxyConfig): RetryPolicy {

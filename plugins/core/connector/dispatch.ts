@@ -9,6 +9,8 @@ import { admits, beginCall, endCall, healthOf, recordFailure, recordSuccess, typ
 import { backoffDelay, conditionOfStatus, parseRetryAfter, shouldRetryStatus, type RetryCondition } from '../routing/retry-policy';
 import { endStreamWithError, relayStream, relayWhole, sendError, StreamFailedBeforeFirstByte } from './relay';
 import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
+import { createResponseTranslator } from '../providers/create-response-translator';
+import type { ResponseTranslator } from '../providers/response-translator';
 
 /** Shared keep-alive pool for every provider call made by this process. */
 const providerAgent = new Agent({ keepAliveTimeout: 30_000, connections: 512, bodyTimeout: 300_000 });
@@ -28,7 +30,7 @@ interface CallFailure {
   condition: RetryCondition | null;
   error: GatewayError;
   /** The provider's own error answer, relayed as is when it is the last word. */
-  providerAnswer: { status: number; contentType: string; body: string } | null;
+  providerAnswer: { status: number; body: string; translator: ResponseTranslator } | null;
   stayAwayMs: number | null;
 }
 
@@ -81,7 +83,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
     response.setHeader(SERVED_BY_HEADERS.routing, plan.routing);
     if (failure.providerAnswer) {
       summary.status = failure.providerAnswer.status;
-      relayWhole(failure.providerAnswer.body, failure.providerAnswer.status, failure.providerAnswer.contentType, context.hooks, summary, response);
+      relayWhole(failure.providerAnswer.body, failure.providerAnswer.status, failure.providerAnswer.translator, context.hooks, summary, response);
     } else sendError(response, failure.error);
   } catch (error) {
     if (clientGone) reason = { kind: 'client_abort' };
@@ -149,6 +151,7 @@ async function call(
       clearTimeout(headersTimer);
     }
     const latency = Date.now() - started;
+    const translator = createResponseTranslator(attempt.wireFormat);
     const contentType = String(upstream.headers['content-type'] ?? 'application/json');
     if (upstream.statusCode >= 400) {
       const body = await upstream.body.text();
@@ -158,7 +161,7 @@ async function call(
       return {
         condition: conditionOfStatus(upstream.statusCode),
         error: new GatewayError(`The provider answered ${upstream.statusCode}.`, { status: 502, type: 'server_error', code: 'upstream_error' }),
-        providerAnswer: { status: upstream.statusCode, contentType, body },
+        providerAnswer: { status: upstream.statusCode, body, translator },
         stayAwayMs,
       };
     }
@@ -170,12 +173,12 @@ async function call(
     response.setHeader(SERVED_BY_HEADERS.routing, plan.routing);
     summary.status = upstream.statusCode;
     if (!plan.stream || !contentType.includes('text/event-stream')) {
-      relayWhole(await upstream.body.text(), upstream.statusCode, contentType, hooks, summary, response);
+      relayWhole(await upstream.body.text(), upstream.statusCode, translator, hooks, summary, response);
       recordSuccess(health, latency);
       return null;
     }
     try {
-      await relayStream(upstream.body, hooks, summary, response, plan.clientWantsUsage);
+      await relayStream(upstream.body, translator, hooks, summary, response, plan.clientWantsUsage);
       recordSuccess(health, latency);
       return null;
     } catch (error) {

@@ -2,22 +2,19 @@
 import type http from 'node:http';
 import { GatewayError } from '../errors';
 import { ServerSentEventParser, formatServerSentEvent, type ServerSentEvent } from '../http/server-sent-events';
-import { openAIChatChunk, openAIChatResponse } from '../providers/openai/openai-chat-schemas';
-import { mapOpenAIUsage } from '../providers/openai/map-openai-usage';
+import type { ResponseTranslator } from '../providers/response-translator';
 import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
 
-/** Sends a whole (non-streamed) provider answer, after the hooks have seen it. */
-export function relayWhole(body: string, status: number, contentType: string, hooks: StreamHooks[], summary: ResponseSummary, response: http.ServerResponse): void {
-  let text = body;
+/** Sends a whole (non-streamed) provider answer in the client's format, after the hooks have seen it. */
+export function relayWhole(body: string, status: number, translator: ResponseTranslator, hooks: StreamHooks[], summary: ResponseSummary, response: http.ServerResponse): void {
+  let text: string;
   if (status < 400) {
-    const parsed = openAIChatResponse.safeParse(safeJson(body));
-    if (parsed.success) {
-      summary.usage = parsed.data.usage ? mapOpenAIUsage(parsed.data.usage) : null;
-      summary.text = parsed.data.choices.map((choice) => choice.message?.content ?? '').join('');
-    }
-    text = applyChunkHooks(hooks, body) + applyFlushHooks(hooks);
-  }
-  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+    const translated = translator.translateBody(body);
+    summary.usage = translated.usage;
+    summary.text = translated.text;
+    text = applyChunkHooks(hooks, translated.body) + applyFlushHooks(hooks);
+  } else text = translator.translateError(status, body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   response.end(text);
 }
 
@@ -30,7 +27,14 @@ export class StreamFailedBeforeFirstByte extends GatewayError {}
  * Usage is read from the final chunk; the usage-only chunk is withheld when the client did not ask
  * for it (we always ask the provider, to count tokens).
  */
-export async function relayStream(body: AsyncIterable<Buffer>, hooks: StreamHooks[], summary: ResponseSummary, response: http.ServerResponse, clientWantsUsage: boolean): Promise<EndReason> {
+export async function relayStream(
+  body: AsyncIterable<Buffer>,
+  translator: ResponseTranslator,
+  hooks: StreamHooks[],
+  summary: ResponseSummary,
+  response: http.ServerResponse,
+  clientWantsUsage: boolean,
+): Promise<EndReason> {
   const parser = new ServerSentEventParser();
   let done = false;
   const write = (text: string) => {
@@ -45,22 +49,18 @@ export async function relayStream(body: AsyncIterable<Buffer>, hooks: StreamHook
     response.write(text);
   };
   const relay = (events: ServerSentEvent[]) => {
-    for (const event of events) {
-      if (event.data === '[DONE]') {
+    for (const clientEvent of events.flatMap((event) => translator.translateEvent(event))) {
+      if (clientEvent.kind === 'done') {
         const tail = applyFlushHooks(hooks);
         if (tail !== '') write(formatServerSentEvent({ event: null, data: tail }));
         write('data: [DONE]\n\n');
         done = true;
-        continue;
+      } else if (clientEvent.kind === 'usage') {
+        if (clientWantsUsage) write(formatServerSentEvent(clientEvent));
+      } else {
+        const data = applyChunkHooks(hooks, clientEvent.data);
+        if (data !== '') write(formatServerSentEvent({ event: clientEvent.event, data }));
       }
-      const chunk = openAIChatChunk.safeParse(safeJson(event.data));
-      if (chunk.success) {
-        if (chunk.data.usage) summary.usage = mapOpenAIUsage(chunk.data.usage);
-        for (const choice of chunk.data.choices) summary.text += choice.delta?.content ?? '';
-        if (chunk.data.choices.length === 0 && chunk.data.usage && !clientWantsUsage) continue;
-      }
-      const data = applyChunkHooks(hooks, event.data);
-      if (data !== '') write(formatServerSentEvent({ event: event.event, data }));
     }
   };
   try {
@@ -69,6 +69,9 @@ export async function relayStream(body: AsyncIterable<Buffer>, hooks: StreamHook
   } catch (error) {
     if (!response.headersSent) throw new StreamFailedBeforeFirstByte('The provider failed before streaming anything.', { status: 502, type: 'server_error', code: 'upstream_stream_failed', cause: error });
     throw error;
+  } finally {
+    summary.usage = translator.usage;
+    summary.text = translator.text;
   }
   if (!done) {
     const ErrorType = response.headersSent ? GatewayError : StreamFailedBeforeFirstByte;
@@ -96,12 +99,4 @@ export function sendError(response: http.ServerResponse, error: GatewayError): v
   const body = JSON.stringify(error.toBody());
   response.writeHead(error.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...error.headers });
   response.end(body);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StreamHooks } from '../connector/stream-hooks';
 import type { RetryPolicy } from '../routing/retry-policy';
+import type { WireFormat } from '../providers/response-translator';
 
 /** One provider call the connector may make: a target, with the request translated for it. */
 export interface UpstreamAttempt {
@@ -9,6 +10,8 @@ export interface UpstreamAttempt {
   targetKey: string;
   targetName: string;
   provider: string;
+  /** The provider's wire format: picks the translator of its answer. */
+  wireFormat: WireFormat;
   model: string;
   url: string;
   headers: Record<string, string>;

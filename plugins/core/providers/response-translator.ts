@@ -1,0 +1,30 @@
+// Turns a provider's answer into the client's wire format, with the token usage, so accounting is never an afterthought.
+import type { ServerSentEvent } from '../http/server-sent-events';
+import type { TokenUsage } from './openai/map-openai-usage';
+
+/** One event for the client. `usage` marks OpenAI's usage-only chunk, which only clients that asked for it get. */
+export interface ClientEvent extends ServerSentEvent {
+  kind: 'content' | 'usage' | 'done';
+}
+
+export interface TranslatedBody {
+  body: string;
+  usage: TokenUsage | null;
+  /** The assistant's text, for estimates, caches and guards. */
+  text: string;
+}
+
+/** One translator per provider call; streams keep their state (open tool calls, ids) in it. */
+export interface ResponseTranslator {
+  /** A whole successful answer. */
+  translateBody(body: string): TranslatedBody;
+  /** A provider error answer, in the client's error shape. */
+  translateError(status: number, body: string): string;
+  /** One provider SSE event: zero or more client events. Throws on an in-stream provider error. */
+  translateEvent(event: ServerSentEvent): ClientEvent[];
+  /** Usage and text seen so far in the stream. */
+  readonly usage: TokenUsage | null;
+  readonly text: string;
+}
+
+export type WireFormat = 'openai' | 'anthropic';
