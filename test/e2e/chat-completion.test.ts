@@ -117,6 +117,17 @@ describe('chat completions through Kong (stand-in) with all five plugins', () =>
     assert.doesNotMatch(output, /args:/);
   });
 
+  it('logs one line per request with OpenTelemetry GenAI names and the provider-reported usage', () => {
+    const lines = gateway.kong.pluginServer!.output.join('').split('\n').filter((line) => line.includes('"msg":"llm request"')).map((line) => JSON.parse(line));
+    assert.ok(lines.length >= 3);
+    const plain = lines.find((line) => line['ai.stream'] === false && line['ai.outcome'] === 'complete');
+    assert.equal(plain['gen_ai.request.model'], 'gpt-4o-mini');
+    assert.equal(plain['gen_ai.system'], 'openai-compatible');
+    assert.equal(plain['gen_ai.usage.input_tokens'], recordedCompletion.usage.prompt_tokens);
+    assert.equal(plain['gen_ai.usage.output_tokens'], recordedCompletion.usage.completion_tokens);
+    assert.equal(plain['http.response.status_code'], 200);
+  });
+
   it('refuses requests sent straight to the connector with an absent or forged id', async () => {
     const received = gateway.mock.received.length;
     const attempts: Array<Record<string, string>> = [{}, { 'x-ai-gateway-context': 'forged-id' }, { 'x-ai-gateway-context': '' }];

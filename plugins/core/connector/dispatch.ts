@@ -51,6 +51,8 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
   let lastFailure: CallFailure | null = null;
   let reason: EndReason = { kind: 'complete' };
   const log = logger.child({ request_context: context.id.slice(0, 8) });
+  const started = Date.now();
+  let lastAttempt: UpstreamAttempt | null = null;
 
   try {
     while (calls < plan.retry.maxAttempts && !clientGone) {
@@ -66,6 +68,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
       callsPerAttempt.set(next, repeats + 1);
       calls += 1;
       const attempt = plan.attempts[next]!;
+      lastAttempt = attempt;
       const health = healthOf(attempt.targetKey);
       const outcome = await call(attempt, Math.min(attempt.timeoutMs, remaining), health, plan, context.hooks, summary, response, abort, calls);
       if (outcome === null) return void (reason = { kind: 'complete' });
@@ -97,7 +100,33 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
     response.off('close', onClientGone);
     if (!response.writableEnded && response.headersSent && reason.kind === 'client_abort') response.destroy();
     await runEndHooks(context.hooks, reason, summary);
+    logRequest(log, plan, lastAttempt, calls, reason, summary, Date.now() - started);
   }
+}
+
+/**
+ * One line per request, named after OpenTelemetry's GenAI semantic conventions. Never the prompt,
+ * the answer or a key: only what was called and what it cost.
+ */
+function logRequest(log: typeof logger, plan: DispatchPlan, attempt: UpstreamAttempt | null, calls: number, reason: EndReason, summary: ResponseSummary, durationMs: number): void {
+  log.info(
+    {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system': attempt?.provider ?? null,
+      'gen_ai.request.model': attempt?.model ?? null,
+      'gen_ai.usage.input_tokens': summary.usage?.input_tokens ?? null,
+      'gen_ai.usage.output_tokens': summary.usage?.output_tokens ?? null,
+      'gen_ai.usage.cached_input_tokens': summary.usage?.cached_input_tokens ?? null,
+      'http.response.status_code': summary.status || null,
+      'ai.target': attempt?.targetName ?? null,
+      'ai.fallback_count': Math.max(0, calls - 1),
+      'ai.routing': plan.routing,
+      'ai.stream': plan.stream,
+      'ai.outcome': reason.kind,
+      duration_ms: durationMs,
+    },
+    'llm request',
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 // The response-side hook API: how plugins act on what the provider answers, streamed or not.
+import type { TokenUsage } from '../providers/token-usage';
 
 /** One piece of the answer as the client will receive it (an SSE event's data, or a whole JSON body). */
 export interface ResponseChunk {
@@ -16,7 +17,7 @@ export interface ResponseSummary {
   status: number;
   stream: boolean;
   /** Token usage as the provider reported it; null when it never arrived. */
-  usage: { input_tokens: number; output_tokens: number; total_tokens: number } | null;
+  usage: TokenUsage | null;
   /** The assistant text produced so far (for estimates when usage is missing, cache fill, output guards). */
   text: string;
 }

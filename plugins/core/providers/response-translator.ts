@@ -1,6 +1,6 @@
 // Turns a provider's answer into the client's wire format, with the token usage, so accounting is never an afterthought.
 import type { ServerSentEvent } from '../http/server-sent-events';
-import type { TokenUsage } from './openai/map-openai-usage';
+import type { TokenUsage } from './token-usage';
 
 /** One event for the client. `usage` marks OpenAI's usage-only chunk, which only clients that asked for it get. */
 export interface ClientEvent extends ServerSentEvent {

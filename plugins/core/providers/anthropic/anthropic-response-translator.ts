@@ -2,7 +2,7 @@
 import { GatewayError } from '../../errors';
 import type { ServerSentEvent } from '../../http/server-sent-events';
 import { parseJson } from '../../http/parse-json';
-import type { TokenUsage } from '../openai/map-openai-usage';
+import type { TokenUsage } from '../token-usage';
 import type { ClientEvent, ResponseTranslator, TranslatedBody } from '../response-translator';
 import { anthropicError, anthropicMessage, anthropicStreamEvent, type AnthropicUsage } from './anthropic-messages-schemas';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason';

@@ -1,5 +1,5 @@
 // Maps Anthropic's usage to the gateway's token usage, and to OpenAI's usage object for clients.
-import type { TokenUsage } from '../openai/map-openai-usage';
+import type { TokenUsage } from '../token-usage';
 import type { AnthropicUsage } from './anthropic-messages-schemas';
 
 /**

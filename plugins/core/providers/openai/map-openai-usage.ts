@@ -1,14 +1,7 @@
 // Maps OpenAI's usage object to the gateway's token usage.
 import type { z } from 'zod';
 import type { openAIUsage } from './openai-chat-schemas';
-
-export interface TokenUsage {
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-  cached_input_tokens: number;
-  reasoning_tokens: number;
-}
+import type { TokenUsage } from '../token-usage';
 
 export function mapOpenAIUsage(usage: z.infer<typeof openAIUsage>): TokenUsage {
   return {

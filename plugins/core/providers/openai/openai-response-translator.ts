@@ -1,7 +1,8 @@
 // OpenAI to OpenAI: the answer passes unchanged; only usage and text are read from it.
 import type { ServerSentEvent } from '../../http/server-sent-events';
 import type { ClientEvent, ResponseTranslator, TranslatedBody } from '../response-translator';
-import { mapOpenAIUsage, type TokenUsage } from './map-openai-usage';
+import { mapOpenAIUsage } from './map-openai-usage';
+import type { TokenUsage } from '../token-usage';
 import { openAIChatChunk, openAIChatResponse } from './openai-chat-schemas';
 import { parseJson } from '../../http/parse-json';
 
