@@ -1,6 +1,6 @@
-// Command line entry for running the mock LLM as its own process (docker-compose): node dist/test/mock-llm/main.js [--port 8000] [--host 0.0.0.0] [--mode echo|replay]
+// Command line entry for running the mock LLM (OpenAI and Anthropic APIs) as its own process (docker-compose): node dist/test/mock-llm/main.js [--port 8000] [--host 0.0.0.0] [--mode echo|replay]
 import { parseArgs } from 'node:util';
-import { startMockLlm, resolveFixturesDirectory, type MockMode } from './mock-llm';
+import { startMockLlm, resolveAnthropicFixturesDirectory, resolveFixturesDirectory, type MockMode } from './mock-llm';
 
 interface CommandLine {
   port: number;
@@ -27,8 +27,12 @@ function readCommandLine(argv: string[]): CommandLine {
 async function main(): Promise<void> {
   const commandLine = readCommandLine(process.argv.slice(2));
   const fixturesDirectory = resolveFixturesDirectory();
-  const mock = await startMockLlm({ ...commandLine, fixturesDirectory });
-  process.stderr.write(`mock-llm listening on ${commandLine.host}:${mock.port} (base URL ${mock.url}, mode ${commandLine.mode}, fixtures ${fixturesDirectory})\n`);
+  const anthropicFixturesDirectory = resolveAnthropicFixturesDirectory(fixturesDirectory);
+  const mock = await startMockLlm({ ...commandLine, fixturesDirectory, anthropicFixturesDirectory });
+  // One line: the tests and container logs read it whole.
+  process.stderr.write(
+    `mock-llm listening on ${commandLine.host}:${mock.port} (OpenAI base URL ${mock.url}, Anthropic base URL ${mock.anthropicUrl}, mode ${commandLine.mode}, fixtures ${fixturesDirectory} and ${anthropicFixturesDirectory})\n`,
+  );
   const stop = (): void => {
     // Containers send SIGTERM on `docker compose down`; close sockets so the exit is prompt and clean.
     mock.close().then(
