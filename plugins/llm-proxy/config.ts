@@ -13,6 +13,14 @@ const target = z
     name: z.string().min(1).max(128).optional().describe('Name of the target in response headers, logs and metrics; defaults to `<provider>/<model>#<position>`.'),
     weight: z.number().int().min(1).max(1000).default(1).describe('Share of traffic within its priority group under `round-robin` balancing.'),
     priority: z.number().int().min(1).max(100).default(1).describe('Priority group: targets of the lowest number serve first; higher groups serve only as fallback.'),
+    price: z
+      .object({
+        input: z.number().min(0).describe('USD per 1M prompt tokens.'),
+        output: z.number().min(0).describe('USD per 1M output tokens.'),
+        cached_input: z.number().min(0).optional().describe('USD per 1M cached prompt tokens; the input price when unset.'),
+      })
+      .optional()
+      .describe("This target's price, overriding the shipped price table (for private deployments, negotiated rates or models the table lacks)."),
     api_key: z
       .string()
       .refine(isVaultReference, 'must be a Kong vault reference such as {vault://env/OPENAI_API_KEY}, never the key itself')

@@ -4,6 +4,7 @@ import type { DispatchPlan, UpstreamAttempt } from '../core/context/request-cont
 import type { OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
 import type { RetryPolicy } from '../core/routing/retry-policy';
 import { buildProviderRequest, DEFAULT_BASE_URLS } from '../core/providers/build-provider-request';
+import { priceOf } from '../core/pricing/price-table';
 import type { LlmProxyConfig, LlmProxyTarget } from './config';
 
 /** A target in the order chosen for this request, with its resolved key (never logged, never returned). */
@@ -35,7 +36,7 @@ function attemptFor(request: OpenAIChatRequest, config: LlmProxyConfig, { target
     stream,
     defaultMaxTokens: config.default_max_tokens,
   });
-  return { targetKey: key, targetName: name, provider: target.provider, model, timeoutMs: config.upstream_timeout_ms, ...call };
+  return { targetKey: key, targetName: name, provider: target.provider, model, timeoutMs: config.upstream_timeout_ms, price: priceOf(target.provider, model, target.price), ...call };
 }
 
 export function retryPolicy(config: LlmProxyConfig): RetryPolicy {

@@ -53,7 +53,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const socketDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'kong-ai-'));
   const kong = new KongStandIn({
     declarativeConfig: options.declarativeConfig ?? path.join(REPOSITORY_ROOT, 'kong.yml'),
-    replace: { 'http://127.0.0.1:8787': `http://127.0.0.1:${connectorPort}`, 'http://mock-llm:9090/v1': mock.url, ...options.replace },
+    replace: { 'http://127.0.0.1:8787': `http://127.0.0.1:${connectorPort}`, 'http://mock-llm:9090/v1': mock.url, 'http://mock-llm:9090': mock.anthropicUrl, ...options.replace },
     kongEnvironment: localKongEnvironment(socketDirectory),
     pluginServerEnvironment: {
       AI_SOCKET_DIR: socketDirectory,

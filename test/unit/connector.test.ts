@@ -31,7 +31,7 @@ describe('connector stream hooks', () => {
     const context: RequestContext = store.create(Buffer.alloc(0));
     const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
     context.plan = {
-      attempts: [{ targetKey: `connector-test/${context.id}`, targetName: 'mock', provider: 'openai', wireFormat: 'openai', model: 'm', url: `${mock.url}/chat/completions`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 2000 }],
+      attempts: [{ targetKey: `connector-test/${context.id}`, targetName: 'mock', provider: 'openai', wireFormat: 'openai', model: 'm', url: `${mock.url}/chat/completions`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 2000, price: { input: 1, output: 2 } }],
       retry: { retryOn: new Set(), retryOnStatus: new Set(), maxAttempts: 1, backoffInitialMs: 0, backoffMaxMs: 0, deadlineMs: 10_000, circuitBreaker: { failureThreshold: 5, openMs: 1000 } },
       stream,
       clientWantsUsage: false,
@@ -61,6 +61,8 @@ describe('connector stream hooks', () => {
     assert.equal(seen.ends[0]!.reason.kind, 'complete');
     assert.equal(seen.ends[0]!.summary.text, 'the secret word'); // what the provider said, before hooks
     assert.ok(seen.ends[0]!.summary.usage && seen.ends[0]!.summary.usage.output_tokens === 3);
+    const usage = seen.ends[0]!.summary.usage;
+    assert.equal(seen.ends[0]!.summary.costUsd, (usage.input_tokens * 1 + usage.output_tokens * 2) / 1e6);
     store.markLogged(context.id);
     assert.equal(store.get(context.id), undefined);
   });

@@ -10,6 +10,7 @@ import { backoffDelay, conditionOfStatus, parseRetryAfter, shouldRetryStatus, ty
 import { endStreamWithError, relayStream, relayWhole, sendError, StreamFailedBeforeFirstByte } from './relay';
 import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
 import { createResponseTranslator } from '../providers/create-response-translator';
+import { costOf } from '../pricing/price-table';
 import type { ResponseTranslator } from '../providers/response-translator';
 
 /** Shared keep-alive pool for every provider call made by this process. */
@@ -44,7 +45,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
     abort.abort();
   };
   response.on('close', onClientGone);
-  const summary: ResponseSummary = { status: 0, stream: plan.stream, usage: null, text: '' };
+  const summary: ResponseSummary = { status: 0, stream: plan.stream, usage: null, costUsd: null, text: '' };
   const deadline = Date.now() + plan.retry.deadlineMs;
   const callsPerAttempt = new Map<number, number>();
   let calls = 0;
@@ -99,6 +100,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
   } finally {
     response.off('close', onClientGone);
     if (!response.writableEnded && response.headersSent && reason.kind === 'client_abort') response.destroy();
+    if (summary.usage && lastAttempt?.price) summary.costUsd = costOf(summary.usage, lastAttempt.price);
     await runEndHooks(context.hooks, reason, summary);
     logRequest(log, plan, lastAttempt, calls, reason, summary, Date.now() - started);
   }
@@ -117,6 +119,7 @@ function logRequest(log: typeof logger, plan: DispatchPlan, attempt: UpstreamAtt
       'gen_ai.usage.input_tokens': summary.usage?.input_tokens ?? null,
       'gen_ai.usage.output_tokens': summary.usage?.output_tokens ?? null,
       'gen_ai.usage.cached_input_tokens': summary.usage?.cached_input_tokens ?? null,
+      'ai.cost_usd': summary.costUsd,
       'http.response.status_code': summary.status || null,
       'ai.target': attempt?.targetName ?? null,
       'ai.fallback_count': Math.max(0, calls - 1),

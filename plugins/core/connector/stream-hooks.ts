@@ -18,6 +18,8 @@ export interface ResponseSummary {
   stream: boolean;
   /** Token usage as the provider reported it; null when it never arrived. */
   usage: TokenUsage | null;
+  /** Cost in USD of the usage at the serving target's price; null when usage or price is unknown. */
+  costUsd: number | null;
   /** The assistant text produced so far (for estimates when usage is missing, cache fill, output guards). */
   text: string;
 }

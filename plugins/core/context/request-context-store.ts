@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { StreamHooks } from '../connector/stream-hooks';
 import type { RetryPolicy } from '../routing/retry-policy';
 import type { WireFormat } from '../providers/response-translator';
+import type { ModelPrice } from '../pricing/price-table';
 
 /** One provider call the connector may make: a target, with the request translated for it. */
 export interface UpstreamAttempt {
@@ -18,6 +19,8 @@ export interface UpstreamAttempt {
   body: string;
   /** How long to wait for response headers, ms. */
   timeoutMs: number;
+  /** Price of the model at this provider; null when unknown (the cost is then unknown, not guessed). */
+  price: ModelPrice | null;
 }
 
 /** What llm-proxy's access phase decided: candidate calls in order, and how to move between them. */

@@ -1,0 +1,126 @@
+// An Anthropic target behind llm-proxy: OpenAI SDK clients get OpenAI answers from recorded Anthropic payloads.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { DEMO_API_KEY, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
+
+const KONG_YML = `_format_version: "3.0"
+services:
+  - name: ai-connector
+    url: http://127.0.0.1:8787
+    routes:
+      - name: claude
+        paths: [/v1/chat/completions]
+        response_buffering: false
+        plugins:
+          - name: key-auth
+          - name: llm-proxy
+            config:
+              targets:
+                - provider: anthropic
+                  model: claude-haiku-4-5
+                  base_url: http://mock-llm:9090
+                  api_key: "{vault://env/mock-llm-api-key}"
+consumers:
+  - username: demo
+    keyauth_credentials:
+      - key: ${DEMO_API_KEY}
+`;
+
+const fixture = (name: string) => fs.readFileSync(path.join(REPOSITORY_ROOT, 'test/fixtures/anthropic', name), 'utf8');
+const streamData = (name: string) => fixture(name).split(/\r?\n/).filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)));
+
+describe('Anthropic target through Kong', () => {
+  let gateway: Gateway;
+  let client: OpenAI;
+
+  before(async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'anthropic-')), 'kong.yml');
+    fs.writeFileSync(file, KONG_YML);
+    gateway = await startGateway({ declarativeConfig: file });
+    client = new OpenAI({ baseURL: `${gateway.kong.url}/v1`, apiKey: 'x', defaultHeaders: { apikey: DEMO_API_KEY }, maxRetries: 0 });
+  });
+  after(async () => gateway?.stop());
+
+  it('answers a plain completion in OpenAI format, with Anthropic usage mapped', async () => {
+    const recorded = JSON.parse(fixture('messages-text.json'));
+    const { data: completion, response } = await client.chat.completions
+      .create({ model: 'ignored', messages: [{ role: 'system', content: 'Be kind.' }, { role: 'user', content: 'How are you?' }] })
+      .withResponse();
+    assert.equal(completion.choices[0]?.message.content, recorded.content[0].text);
+    assert.equal(completion.choices[0]?.finish_reason, 'stop');
+    assert.equal(completion.usage?.prompt_tokens, recorded.usage.input_tokens);
+    assert.equal(completion.usage?.completion_tokens, recorded.usage.output_tokens);
+    assert.equal(response.headers.get('x-ai-provider'), 'anthropic');
+
+    const upstream = gateway.mock.received.at(-1)!;
+    assert.equal(upstream.path, '/v1/messages');
+    assert.equal(upstream.headers['x-api-key'], MOCK_PROVIDER_KEY);
+    assert.equal(upstream.headers['anthropic-version'], '2023-06-01');
+    assert.equal(upstream.headers.authorization, undefined);
+    const body = JSON.parse(upstream.body);
+    assert.equal(body.system, 'Be kind.');
+    assert.equal(body.max_tokens, 4096);
+    assert.equal(body.model, 'claude-haiku-4-5');
+  });
+
+  it('streams text as OpenAI chunks, with usage for a client that asks', async () => {
+    const recorded = streamData('stream-text.sse');
+    const expected = recorded.filter((data) => data.delta?.type === 'text_delta').map((data) => data.delta.text).join('');
+    const stream = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'List pirates' }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(text, expected);
+    assert.equal(finish, 'stop');
+    assert.equal(usage?.completion_tokens, recorded.find((data) => data.type === 'message_delta').usage.output_tokens);
+  });
+
+  it('streams tool calls the OpenAI SDK can assemble', async () => {
+    const recorded = streamData('stream-tool-use-input-json-delta.sse');
+    const recordedArguments = recorded.filter((data) => data.delta?.type === 'input_json_delta').map((data) => data.delta.partial_json).join('');
+    const stream = client.chat.completions.stream({
+      model: 'x',
+      messages: [{ role: 'user', content: 'Extract the data' }],
+      tools: [{ type: 'function', function: { name: 'output_structured_data', parameters: { type: 'object', properties: {} } } }],
+    });
+    const final = await stream.finalChatCompletion();
+    const call = final.choices[0]?.message.tool_calls?.[0];
+    assert.ok(call && call.type === 'function');
+    assert.equal(call.function.name, 'output_structured_data');
+    assert.deepEqual(JSON.parse(call.function.arguments), JSON.parse(recordedArguments));
+    assert.equal(final.choices[0]?.finish_reason, 'tool_calls');
+  });
+
+  it('refuses a parameter Anthropic cannot honour, before calling it', async () => {
+    const before = gateway.mock.received.length;
+    const response = await postChat(gateway.kong.url, { ...chatRequest('hi'), n: 3 });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { message: string; code: string } };
+    assert.match(body.error.message, /'n'/);
+    assert.equal(body.error.code, 'unsupported_parameter');
+    assert.equal(gateway.mock.received.length, before);
+  });
+
+  it("relays Anthropic's errors in OpenAI's error shape", async () => {
+    gateway.mock.setFaults({ status: 429, retryAfterSeconds: 1 });
+    try {
+      const response = await postChat(gateway.kong.url, chatRequest('hi'));
+      assert.equal(response.status, 429);
+      const body = (await response.json()) as { error: { type: string; code: string; message: string } };
+      assert.equal(body.error.type, 'rate_limit_error');
+      assert.equal(body.error.code, 'rate_limit_error');
+      assert.ok(body.error.message.length > 0);
+    } finally {
+      gateway.mock.setFaults({});
+    }
+  });
+});
