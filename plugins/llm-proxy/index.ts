@@ -4,7 +4,7 @@ import { resolveVaultReference } from '../core/vault';
 import { CONTEXT_HEADER } from '../core/connector/connector';
 import { definePlugin, type AccessInput } from '../kong/define-plugin';
 import { missingPolicies, anyConsumerScopedPolicy } from '../kong/expected-policies';
-import type { Pdk } from '../kong/pdk';
+import type { KongRoute, Pdk } from '../kong/pdk';
 import { runtime } from '../kong/runtime';
 import type { RequestContext } from '../core/context/request-context-store';
 import { llmProxyConfig, type LlmProxyConfig } from './config';
@@ -20,10 +20,10 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   // Without llm-proxy's plan the connector refuses the request anyway; say why instead.
   failMode: () => 'closed',
   access: async ({ pdk, config, scope, context }: AccessInput<LlmProxyConfig>) => {
-    await requireAllPolicies(pdk, context);
+    const route = await requireAllPolicies(pdk, context);
     const request = parseChatRequest(context.rawBody, config.max_request_body_bytes);
     const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped');
-    context.plan = planChatCompletion(request, config, targets, routing);
+    context.plan = planChatCompletion(request, config, targets, routing, scope.routeId ?? route?.id ?? 'unknown');
     await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
   },
   log: async ({ context }) => {
@@ -51,16 +51,19 @@ function chooseTargets(config: LlmProxyConfig, pluginId: string): { targets: Ord
   return { targets, routing: decision };
 }
 
-/** Refuses the request when a policy plugin that applies to it did not run (Kong failed it open). */
-async function requireAllPolicies(pdk: Pdk, context: RequestContext): Promise<void> {
+/**
+ * Refuses the request when a policy plugin that applies to it did not run (Kong failed it open).
+ * Returns the route when it had to be looked up.
+ */
+async function requireAllPolicies(pdk: Pdk, context: RequestContext): Promise<KongRoute | null> {
   const instances = [...runtime.liveInstances()];
   // Costs nothing when every policy started with us has attested: only look Kong up when needed.
   const unattested = instances.filter((instance) => instance.name !== 'llm-proxy' && !context.attested.has(instance.name));
-  if (unattested.length === 0) return;
+  if (unattested.length === 0) return null;
   const route = await pdk.route();
   const consumer = anyConsumerScopedPolicy(unattested) ? await pdk.consumer() : null;
   const missing = missingPolicies(unattested, { routeId: route?.id ?? null, serviceId: route?.service?.id ?? null, consumerId: consumer?.id ?? null }, context.attested);
-  if (missing.length === 0) return;
+  if (missing.length === 0) return route;
   throw new GatewayError(`AI gateway policies configured on this route did not run: ${missing.join(', ')}.`, {
     status: 500,
     type: 'server_error',

@@ -15,7 +15,7 @@ export interface OrderedTarget {
   apiKey: string | null;
 }
 
-export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string): DispatchPlan {
+export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string, route: string): DispatchPlan {
   const stream = request.stream === true;
   return {
     attempts: targets.map((ordered) => attemptFor(request, config, ordered, stream)),
@@ -23,6 +23,7 @@ export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyC
     stream,
     clientWantsUsage: request.stream_options?.include_usage === true,
     routing,
+    labels: { route },
   };
 }
 

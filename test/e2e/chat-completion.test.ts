@@ -128,6 +128,22 @@ describe('chat completions through Kong (stand-in) with all five plugins', () =>
     assert.equal(plain['http.response.status_code'], 200);
   });
 
+  it('exposes Prometheus metrics labelled by route, consumer, provider, model and target', async () => {
+    const text = await (await fetch(`${gateway.connectorUrl}/metrics`)).text();
+    const sample = (name: string, labels: string) => {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && labels.split(',').every((label) => candidate.includes(label)));
+      return line === undefined ? null : Number(line.split(' ').at(-1));
+    };
+    const labels = 'consumer="demo",provider="openai-compatible",model="gpt-4o-mini"';
+    assert.ok((sample('kong_ai_llm_requests_total', `${labels},status="200"`) ?? 0) >= 4);
+    // Plain completions replay the recorded usage: at least one request's worth of its prompt tokens was counted.
+    assert.ok((sample('kong_ai_llm_tokens_total', `${labels},type="input"`) ?? 0) >= recordedCompletion.usage.prompt_tokens);
+    assert.ok((sample('kong_ai_llm_provider_latency_seconds_count', 'provider="openai-compatible"') ?? 0) >= 4);
+    assert.ok((sample('kong_ai_llm_time_to_first_token_seconds_count', 'provider="openai-compatible"') ?? 0) >= 2);
+    assert.match(text, /kong_ai_process_resident_memory_bytes/);
+    assert.doesNotMatch(text, /route="unknown"/, 'the route label comes from the plugin scope');
+  });
+
   it('refuses requests sent straight to the connector with an absent or forged id', async () => {
     const received = gateway.mock.received.length;
     const attempts: Array<Record<string, string>> = [{}, { 'x-ai-gateway-context': 'forged-id' }, { 'x-ai-gateway-context': '' }];

@@ -36,6 +36,7 @@ describe('connector stream hooks', () => {
       stream,
       clientWantsUsage: false,
       routing: 'test',
+      labels: { route: 'connector-test' },
     };
     const seen = { chunks: 0, ends: [] as Array<{ reason: EndReason; summary: ResponseSummary }> };
     const hook: StreamHooks = {

@@ -5,6 +5,7 @@ import { logger } from '../logger';
 import type { RequestContext, RequestContextStore } from '../context/request-context-store';
 import { dispatch } from './dispatch';
 import { sendError } from './relay';
+import { registry } from '../metrics';
 
 /** The upstream request header carrying the request context id, set by llm-proxy's access phase. */
 export const CONTEXT_HEADER = 'x-ai-gateway-context';
@@ -38,6 +39,10 @@ async function handle(store: RequestContextStore, options: ConnectorOptions, req
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
     return;
   }
+  if (request.url === '/metrics') {
+    response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+    return;
+  }
   if (request.url === '/__ai/status') {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ contexts: store.size, ...options.status?.() }));
     return;
@@ -59,10 +64,19 @@ async function handle(store: RequestContextStore, options: ConnectorOptions, req
   const plan = context.plan;
   context.plan = null; // a context id admits exactly one upstream call
   try {
-    await dispatch(plan, context, response);
+    await dispatch(plan, context, response, consumerLabel(request.headers));
   } finally {
     store.markDone(context.id);
   }
+}
+
+/**
+ * Kong's auth plugins (key-auth, jwt, oauth2 ...) set X-Consumer-Username / X-Consumer-ID on the
+ * upstream request; good enough for a metrics label (budgets use kong.client.get_consumer instead).
+ */
+function consumerLabel(headers: http.IncomingHttpHeaders): string {
+  const value = headers['x-consumer-username'] ?? headers['x-consumer-id'];
+  return typeof value === 'string' && value !== '' ? value : 'anonymous';
 }
 
 /** The context an id names, if the access phases admitted it and nobody has used it yet. */

@@ -11,6 +11,7 @@ import { endStreamWithError, relayStream, relayWhole, sendError, StreamFailedBef
 import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
 import { createResponseTranslator } from '../providers/create-response-translator';
 import { costOf } from '../pricing/price-table';
+import { recordRequest } from '../metrics';
 import type { ResponseTranslator } from '../providers/response-translator';
 
 /** Shared keep-alive pool for every provider call made by this process. */
@@ -35,7 +36,14 @@ interface CallFailure {
   stayAwayMs: number | null;
 }
 
-export async function dispatch(plan: DispatchPlan, context: RequestContext, response: http.ServerResponse): Promise<void> {
+/** Timings of the call that answered, for metrics. */
+interface CallTimings {
+  providerLatencyMs: number | null;
+  timeToFirstTokenMs: number | null;
+}
+
+/** `consumer` is the metrics label of the Kong consumer, from the headers Kong's auth plugins set upstream. */
+export async function dispatch(plan: DispatchPlan, context: RequestContext, response: http.ServerResponse, consumer: string): Promise<void> {
   const abort = new AbortController();
   let clientGone = false;
   // 'close' before the response finished means the client (or Kong) went away mid-answer.
@@ -54,6 +62,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
   const log = logger.child({ request_context: context.id.slice(0, 8) });
   const started = Date.now();
   let lastAttempt: UpstreamAttempt | null = null;
+  const timings: CallTimings = { providerLatencyMs: null, timeToFirstTokenMs: null };
 
   try {
     while (calls < plan.retry.maxAttempts && !clientGone) {
@@ -71,7 +80,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
       const attempt = plan.attempts[next]!;
       lastAttempt = attempt;
       const health = healthOf(attempt.targetKey);
-      const outcome = await call(attempt, Math.min(attempt.timeoutMs, remaining), health, plan, context.hooks, summary, response, abort, calls);
+      const outcome = await call(attempt, Math.min(attempt.timeoutMs, remaining), health, plan, context.hooks, summary, response, abort, calls, timings, started);
       if (outcome === null) return void (reason = { kind: 'complete' });
       if (clientGone) break;
       if ('kind' in outcome) return void (reason = outcome); // the stream failed after its first byte
@@ -103,6 +112,20 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
     if (summary.usage && lastAttempt?.price) summary.costUsd = costOf(summary.usage, lastAttempt.price);
     await runEndHooks(context.hooks, reason, summary);
     logRequest(log, plan, lastAttempt, calls, reason, summary, Date.now() - started);
+    if (lastAttempt) {
+      recordRequest({
+        route: plan.labels.route,
+        consumer,
+        provider: lastAttempt.provider,
+        model: lastAttempt.model,
+        target: lastAttempt.targetName,
+        status: reason.kind === 'client_abort' ? 499 : summary.status || 502,
+        usage: summary.usage,
+        costUsd: summary.costUsd,
+        fallbackCount: Math.max(0, calls - 1),
+        ...timings,
+      });
+    }
   }
 }
 
@@ -159,6 +182,8 @@ async function call(
   response: http.ServerResponse,
   clientAbort: AbortController,
   calls: number,
+  timings: CallTimings,
+  requestStarted: number,
 ): Promise<null | EndReason | CallFailure> {
   const settings = plan.retry.circuitBreaker;
   const started = Date.now();
@@ -183,6 +208,7 @@ async function call(
       clearTimeout(headersTimer);
     }
     const latency = Date.now() - started;
+    timings.providerLatencyMs = latency;
     const translator = createResponseTranslator(attempt.wireFormat);
     const contentType = String(upstream.headers['content-type'] ?? 'application/json');
     if (upstream.statusCode >= 400) {
@@ -210,7 +236,7 @@ async function call(
       return null;
     }
     try {
-      await relayStream(upstream.body, translator, hooks, summary, response, plan.clientWantsUsage);
+      await relayStream(upstream.body, translator, hooks, summary, response, plan.clientWantsUsage, () => (timings.timeToFirstTokenMs = Date.now() - requestStarted));
       recordSuccess(health, latency);
       return null;
     } catch (error) {

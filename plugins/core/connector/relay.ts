@@ -34,11 +34,13 @@ export async function relayStream(
   summary: ResponseSummary,
   response: http.ServerResponse,
   clientWantsUsage: boolean,
+  onFirstByte: () => void = () => {},
 ): Promise<EndReason> {
   const parser = new ServerSentEventParser();
   let done = false;
   const write = (text: string) => {
     if (!response.headersSent) {
+      onFirstByte();
       response.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',

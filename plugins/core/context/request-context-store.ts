@@ -32,6 +32,8 @@ export interface DispatchPlan {
   clientWantsUsage: boolean;
   /** The routing decision, for the `x-ai-routing` header and the log. */
   routing: string;
+  /** Metrics labels known at access time. */
+  labels: { route: string };
 }
 
 export interface RequestContext {

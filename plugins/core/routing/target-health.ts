@@ -74,6 +74,11 @@ export function endCall(health: TargetHealth): void {
   health.inFlight = Math.max(0, health.inFlight - 1);
 }
 
+/** Every target seen by this process, for the circuit gauge. */
+export function healthEntries(): IterableIterator<[string, TargetHealth]> {
+  return healthByTarget.entries();
+}
+
 /** For tests: forget every target. */
 export function resetTargetHealth(): void {
   healthByTarget.clear();
