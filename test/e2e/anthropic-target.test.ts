@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
+import { costOf, priceOf } from '../../plugins/core/pricing/price-table';
 import { DEMO_API_KEY, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
 
 const KONG_YML = `_format_version: "3.0"
@@ -65,6 +66,15 @@ describe('Anthropic target through Kong', () => {
     assert.equal(body.system, 'Be kind.');
     assert.equal(body.max_tokens, 4096);
     assert.equal(body.model, 'claude-haiku-4-5');
+
+    // The cost of the request at the shipped price of the model, in the request's log line.
+    const price = priceOf('anthropic', 'claude-haiku-4-5')!;
+    const expectedCost = costOf({ input_tokens: 12, output_tokens: 29, total_tokens: 41, cached_input_tokens: 0, reasoning_tokens: 0 }, price);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const line = gateway.kong.pluginServer!.output.join('').split('\n').find((candidate) => candidate.includes('"msg":"llm request"'));
+    assert.ok(line, 'the request was logged');
+    assert.equal(JSON.parse(line)['ai.cost_usd'], expectedCost);
+    assert.ok(expectedCost > 0);
   });
 
   it('streams text as OpenAI chunks, with usage for a client that asks', async () => {
