@@ -13,6 +13,8 @@ const target = z
     name: z.string().min(1).max(128).optional().describe('Name of the target in response headers, logs and metrics; defaults to `<provider>/<model>#<position>`.'),
     weight: z.number().int().min(1).max(1000).default(1).describe('Share of traffic within its priority group under `round-robin` balancing.'),
     priority: z.number().int().min(1).max(100).default(1).describe('Priority group: targets of the lowest number serve first; higher groups serve only as fallback.'),
+    max_tokens: z.number().int().min(1).max(1_000_000).optional().describe("Cap on the output tokens asked of this target: a client's larger max_tokens is lowered to it, and it is the default when the client sets none."),
+    temperature: z.number().min(0).max(2).optional().describe("Temperature sent to this target whatever the client asks."),
     price: z
       .object({
         input: z.number().min(0).describe('USD per 1M prompt tokens.'),
@@ -66,9 +68,18 @@ const circuitBreaker = z
   .default({ failure_threshold: 5, open_seconds: 30 })
   .describe("Per-target circuit breaker, shared by all requests of this plugin server process.");
 
-export const llmProxyConfig = z.object({
+export const llmProxyConfig = z
+  .object({
   route_type: z.enum(['llm/v1/chat']).default('llm/v1/chat').describe('The API the route serves: `llm/v1/chat` is OpenAI `/v1/chat/completions`.'),
   targets: z.array(target).min(1).describe('Providers and models that serve this route, balanced within priority groups and tried in turn on failure.'),
+  aliases: z
+    .record(z.string().min(1), z.array(z.string().min(1)).min(1))
+    .default({})
+    .describe('Model names clients may send, each mapped to the names of the targets that serve it (e.g. `fast: [groq-llama, gpt-4o-mini]`). A request naming an alias goes only to those targets.'),
+  strict_models: z
+    .boolean()
+    .default(false)
+    .describe('Refuse (400) a request whose `model` is not one of the aliases, instead of sending it to all targets.'),
   balancer,
   fallback,
   circuit_breaker: circuitBreaker,
@@ -81,5 +92,24 @@ export const llmProxyConfig = z.object({
     .describe('Largest request body accepted, in bytes; larger bodies get 413.'),
   default_max_tokens: z.number().int().min(1).max(1_000_000).default(4096).describe('max_tokens sent to providers that require one (Anthropic) when the client sets neither max_tokens nor max_completion_tokens.'),
   upstream_timeout_ms: z.number().int().min(100).max(600_000).default(60_000).describe('How long to wait for one provider call to start answering (response headers), in milliseconds.'),
-});
+  })
+  .superRefine((config, context) => {
+    const names = targetNames(config.targets);
+    names.forEach((name, index) => {
+      if (names.indexOf(name) !== index) context.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `target name "${name}" is used twice` });
+    });
+    for (const [alias, members] of Object.entries(config.aliases)) {
+      for (const member of members) {
+        const index = names.indexOf(member);
+        if (index === -1) context.addIssue({ code: 'custom', path: ['aliases', alias], message: `names unknown target "${member}"; the targets are ${names.join(', ')}` });
+        // Otherwise the alias itself would be sent to the provider as the model name.
+        else if (config.targets[index]!.model === undefined) context.addIssue({ code: 'custom', path: ['targets', index, 'model'], message: `target "${member}" serves alias "${alias}", so it must name its model` });
+      }
+    }
+  });
 export type LlmProxyConfig = z.output<typeof llmProxyConfig>;
+
+/** The names targets go by in aliases: their `name`, or `<provider>/<model>#<position>`. */
+export function targetNames(targets: ReadonlyArray<Pick<LlmProxyTarget, 'name' | 'provider' | 'model'>>): string[] {
+  return targets.map((target, index) => target.name ?? `${target.provider}/${target.model ?? 'client-model'}#${index + 1}`);
+}

@@ -1,5 +1,5 @@
 // Kong glue for llm-proxy: one OpenAI-compatible front door that sends each request to a provider.
-import { GatewayError } from '../core/errors';
+import { GatewayError, badRequest } from '../core/errors';
 import { resolveVaultReference } from '../core/vault';
 import { CONTEXT_HEADER } from '../core/connector/connector';
 import { definePlugin, type AccessInput } from '../kong/define-plugin';
@@ -7,9 +7,9 @@ import { missingPolicies, anyConsumerScopedPolicy } from '../kong/expected-polic
 import type { KongRoute, Pdk } from '../kong/pdk';
 import { runtime } from '../kong/runtime';
 import type { RequestContext } from '../core/context/request-context-store';
-import { llmProxyConfig, type LlmProxyConfig } from './config';
+import { llmProxyConfig, targetNames, type LlmProxyConfig } from './config';
 import { parseChatRequest } from './parse-chat-request';
-import { planChatCompletion, targetName, type OrderedTarget } from './plan-chat-completion';
+import { planChatCompletion, type OrderedTarget } from './plan-chat-completion';
 import { orderTargets, type TargetView } from './order-targets';
 import { admits, healthOf } from '../core/routing/target-health';
 
@@ -22,7 +22,7 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   access: async ({ pdk, config, scope, context }: AccessInput<LlmProxyConfig>) => {
     const route = await requireAllPolicies(pdk, context);
     const request = parseChatRequest(context.rawBody, config.max_request_body_bytes);
-    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped');
+    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', request.model);
     context.plan = planChatCompletion(request, config, targets, routing, scope.routeId ?? route?.id ?? 'unknown');
     await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
   },
@@ -34,19 +34,32 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
 /** Round-robin running totals per plugin entity: they must outlive instances, which Kong re-creates. */
 const roundRobinStates = new Map<string, Map<string, number[]>>();
 
-/** Orders this route's targets for one request from their live health and the balancing algorithm. */
-function chooseTargets(config: LlmProxyConfig, pluginId: string): { targets: OrderedTarget[]; routing: string } {
-  const keys = config.targets.map((target, index) => `${pluginId}/${index}/${targetName(target, index)}`);
-  const views: TargetView[] = config.targets.map((target, index) => {
+/**
+ * The targets that may serve a request for `model` (an alias's members, or all), ordered from their
+ * live health and the balancing algorithm.
+ */
+function chooseTargets(config: LlmProxyConfig, pluginId: string, model: string | undefined): { targets: OrderedTarget[]; routing: string } {
+  const names = targetNames(config.targets);
+  const keys = names.map((name, index) => `${pluginId}/${index}/${name}`);
+  const members = model === undefined ? undefined : config.aliases[model];
+  if (members === undefined && config.strict_models) {
+    const known = Object.keys(config.aliases);
+    throw badRequest(`The model '${model ?? ''}' does not exist on this route; use one of: ${known.join(', ') || '(none configured)'}.`, 'model_not_found');
+  }
+  const eligible = new Set(members ?? names);
+  const views: TargetView[] = config.targets.flatMap((target, index) => {
+    if (!eligible.has(names[index]!)) return [];
     const health = healthOf(keys[index]!);
-    return { index, priority: target.priority, weight: target.weight, inFlight: health.inFlight, latencyEwmaMs: health.latencyEwmaMs, admitted: admits(health) };
+    return [{ index, priority: target.priority, weight: target.weight, inFlight: health.inFlight, latencyEwmaMs: health.latencyEwmaMs, admitted: admits(health) }];
   });
   let roundRobin = roundRobinStates.get(pluginId);
   if (!roundRobin) roundRobinStates.set(pluginId, (roundRobin = new Map()));
-  const { order, decision } = orderTargets(views, config.balancer.algorithm, roundRobin);
+  const ordered = orderTargets(views, config.balancer.algorithm, roundRobin);
+  const decision = members === undefined ? ordered.decision : `alias=${model};${ordered.decision}`;
+  const order = ordered.order;
   const targets = order.map((index) => {
     const target = config.targets[index]!;
-    return { target, key: keys[index]!, name: targetName(target, index), apiKey: target.api_key === undefined ? null : resolveVaultReference(target.api_key) };
+    return { target, key: keys[index]!, name: names[index]!, apiKey: target.api_key === undefined ? null : resolveVaultReference(target.api_key) };
   });
   return { targets, routing: decision };
 }

@@ -30,7 +30,7 @@ export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyC
 function attemptFor(request: OpenAIChatRequest, config: LlmProxyConfig, { target, key, name, apiKey }: OrderedTarget, stream: boolean): UpstreamAttempt {
   const model = target.model ?? request.model;
   if (model === undefined) throw badRequest("Missing required parameter: 'model'.", 'missing_model');
-  const call = buildProviderRequest(target.provider, request, {
+  const call = buildProviderRequest(target.provider, withTargetOverrides(request, target), {
     model,
     baseUrl: target.base_url ?? DEFAULT_BASE_URLS[target.provider] ?? '',
     apiKey,
@@ -52,7 +52,15 @@ export function retryPolicy(config: LlmProxyConfig): RetryPolicy {
   };
 }
 
-/** The target's name in headers, logs and metrics. */
-export function targetName(target: LlmProxyTarget, index: number): string {
-  return target.name ?? `${target.provider}/${target.model ?? 'client-model'}#${index + 1}`;
+/** A target's own limits and parameters win over the client's: max_tokens is capped, temperature set. */
+function withTargetOverrides(request: OpenAIChatRequest, target: LlmProxyTarget): OpenAIChatRequest {
+  if (target.max_tokens === undefined && target.temperature === undefined) return request;
+  const adjusted: OpenAIChatRequest = { ...request };
+  if (target.max_tokens !== undefined) {
+    // The client may use either name; the cap applies to the one it used (max_tokens when none).
+    const key = request.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+    adjusted[key] = Math.min(request[key] ?? target.max_tokens, target.max_tokens);
+  }
+  if (target.temperature !== undefined) adjusted.temperature = target.temperature;
+  return adjusted;
 }

@@ -41,6 +41,12 @@ services:
   'weighted',
   `                - { name: heavy, provider: openai-compatible, base_url: "http://mock-llm:9090/v1", weight: 3 }
                 - { name: light, provider: openai-compatible, base_url: "http://mock-b:9090/v1", weight: 1 }`,
+)}${route(
+  'aliases',
+  `                - { name: primary, provider: openai-compatible, base_url: "http://mock-llm:9090/v1", model: m-primary, max_tokens: 100, temperature: 0.2 }
+                - { name: backup, provider: openai-compatible, base_url: "http://mock-b:9090/v1", model: m-backup }`,
+  `              aliases: { fast: [backup], smart: [primary, backup] }
+              strict_models: true`,
 )}${route('all-down', PRIMARY_AND_BACKUP, `              circuit_breaker: { failure_threshold: 1, open_seconds: 30 }
               fallback: { backoff_initial_ms: 0 }`)}
 consumers:
@@ -162,6 +168,29 @@ describe('llm-proxy fallback across targets', () => {
       served[response.headers.get('x-ai-target') as 'heavy' | 'light'] += 1;
     }
     assert.deepEqual(served, { heavy: 30, light: 10 });
+  });
+
+  it('sends an alias only to its targets, refuses unknown models when strict, and applies per-target overrides', async () => {
+    const fast = await postChat(`${gateway.kong.url}/aliases`, { model: 'fast', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(fast.status, 200);
+    assert.equal(fast.headers.get('x-ai-target'), 'backup');
+    assert.match(fast.headers.get('x-ai-routing') ?? '', /^alias=fast;/);
+    assert.equal(JSON.parse(backup.received.at(-1)!.body).model, 'm-backup');
+
+    const smart = await postChat(`${gateway.kong.url}/aliases`, { model: 'smart', max_tokens: 500, temperature: 1.3, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(smart.headers.get('x-ai-target'), 'primary');
+    const sent = JSON.parse(primary.received.at(-1)!.body);
+    assert.equal(sent.max_tokens, 100, 'capped by the target');
+    assert.equal(sent.temperature, 0.2, 'set by the target');
+    assert.equal(sent.model, 'm-primary');
+
+    const before = counts();
+    const unknown = await postChat(`${gateway.kong.url}/aliases`, { model: 'gpt-17', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(unknown.status, 400);
+    const body = (await unknown.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'model_not_found');
+    assert.match(body.error.message, /fast, smart/);
+    assert.deepEqual(counts(), before);
   });
 
   it('answers 503 with Retry-After while every target is cooling down', async () => {

@@ -62,5 +62,10 @@ describe('plugin configs', () => {
     assert.throws(() => plugin.parseConfig({ targets: [{ provider: 'openai', api_key: 'sk-live-literal' }] }), /vault reference/);
     assert.throws(() => plugin.parseConfig({ targets: [{ provider: 'openai-compatible' }] }), /base_url/);
     assert.doesNotThrow(() => plugin.parseConfig({ targets: [{ provider: 'openai', api_key: '{vault://env/openai-api-key}' }] }));
+    const two = [{ name: 'a', provider: 'openai', model: 'gpt-4o' }, { name: 'b', provider: 'openai' }];
+    assert.throws(() => plugin.parseConfig({ targets: two, aliases: { fast: ['c'] } }), /names unknown target/);
+    assert.throws(() => plugin.parseConfig({ targets: two, aliases: { fast: ['b'] } }), /must name its model/);
+    assert.throws(() => plugin.parseConfig({ targets: [two[0], two[0]] }), /used twice/);
+    assert.doesNotThrow(() => plugin.parseConfig({ targets: two, aliases: { fast: ['a'] } }));
   });
 });
