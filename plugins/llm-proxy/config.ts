@@ -7,9 +7,10 @@ import { RETRY_CONDITIONS } from '../core/routing/retry-policy';
 
 const target = z
   .object({
-    provider: z.enum(PROVIDERS).describe('The provider and its wire format: `openai`, `openai-compatible` (vLLM, Ollama, Groq, DeepSeek, Together ...), `anthropic` (Messages API).'),
+    provider: z.enum(PROVIDERS).describe('The provider and its wire format: `openai`, `azure` (Azure OpenAI), `openai-compatible` (vLLM, Ollama, Groq, DeepSeek, Together ...), `anthropic` (Messages API), `mistral`.'),
     model: z.string().min(1).optional().describe("Model sent to the provider. When unset, the client's `model` is sent as is."),
-    base_url: z.url({ protocol: /^https?$/ }).optional().describe('Base URL of the API: for OpenAI-style providers up to and including the version (`https://api.openai.com/v1`), for `anthropic` the host (`https://api.anthropic.com`). Required for `openai-compatible`.'),
+    base_url: z.url({ protocol: /^https?$/ }).optional().describe('Base URL of the API: for OpenAI-style providers up to and including the version (`https://api.openai.com/v1`), for `anthropic` and `azure` the host (`https://api.anthropic.com`, `https://<resource>.openai.azure.com`). Required for `openai-compatible` and `azure`.'),
+    azure_api_version: z.string().min(1).optional().describe('Azure only: the `api-version` of the data-plane API (default 2024-10-21). The target\'s `model` is the deployment name.'),
     name: z.string().min(1).max(128).optional().describe('Name of the target in response headers, logs and metrics; defaults to `<provider>/<model>#<position>`.'),
     weight: z.number().int().min(1).max(1000).default(1).describe('Share of traffic within its priority group under `round-robin` balancing.'),
     priority: z.number().int().min(1).max(100).default(1).describe('Priority group: targets of the lowest number serve first; higher groups serve only as fallback.'),
@@ -32,7 +33,8 @@ const target = z
   .refine((t) => t.base_url !== undefined || DEFAULT_BASE_URLS[t.provider] !== undefined, {
     message: 'base_url is required for this provider',
     path: ['base_url'],
-  });
+  })
+  .refine((t) => t.provider !== 'azure' || t.model !== undefined, { message: 'azure targets name their deployment in model', path: ['model'] });
 export type LlmProxyTarget = z.output<typeof target>;
 
 const balancer = z

@@ -36,6 +36,7 @@ function attemptFor(request: OpenAIChatRequest, config: LlmProxyConfig, { target
     apiKey,
     stream,
     defaultMaxTokens: config.default_max_tokens,
+    ...(target.azure_api_version !== undefined ? { azureApiVersion: target.azure_api_version } : {}),
   });
   return { targetKey: key, targetName: name, provider: target.provider, model, timeoutMs: config.upstream_timeout_ms, price: priceOf(target.provider, model, target.price), ...call };
 }

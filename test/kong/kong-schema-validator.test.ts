@@ -508,17 +508,17 @@ describe("llm-proxy's real schema", () => {
     assert.equal(result.config.route_type, 'llm/v1/chat');
     assert.equal(result.config.max_request_body_bytes, 8 * 1024 * 1024);
     assert.equal(result.config.upstream_timeout_ms, 60_000);
-    assert.deepEqual(result.config.targets, [{ provider: 'openai', model: 'gpt-4o-mini', name: null, weight: 1, priority: 1, base_url: null, price: null, api_key: null }]);
+    assert.deepEqual(result.config.targets, [{ provider: 'openai', model: 'gpt-4o-mini', azure_api_version: null, name: null, weight: 1, priority: 1, base_url: null, max_tokens: null, temperature: null, price: null, api_key: null }]);
     const received = configAsPluginReceivesIt(schema, result.config);
     assert.deepEqual(received.targets, [{ provider: 'openai', model: 'gpt-4o-mini', weight: 1, priority: 1 }]);
     assert.doesNotThrow(() => llmProxy.parseConfig(received));
   });
 
   test('a bad provider fails with a message naming config.targets.1.provider', () => {
-    const result = validatePluginConfig(schema, { targets: [{ provider: 'azure' }] });
+    const result = validatePluginConfig(schema, { targets: [{ provider: 'carrier-pigeon' }] });
     assert.equal(result.ok, false);
-    assert.deepEqual(result.errors, { config: { targets: { 1: { provider: 'expected one of: openai, openai-compatible, anthropic' } } } });
-    assert.equal(result.message, 'schema violation (config.targets.1.provider: expected one of: openai, openai-compatible, anthropic)');
+    assert.deepEqual(result.errors, { config: { targets: { 1: { provider: 'expected one of: openai, azure, openai-compatible, anthropic, mistral' } } } });
+    assert.equal(result.message, 'schema violation (config.targets.1.provider: expected one of: openai, azure, openai-compatible, anthropic, mistral)');
   });
 
   test('targets is required and must not be empty; limits are enforced', () => {

@@ -27,4 +27,4 @@ export interface ResponseTranslator {
   readonly text: string;
 }
 
-export type WireFormat = 'openai' | 'anthropic';
+export type WireFormat = 'openai' | 'anthropic' | 'mistral';

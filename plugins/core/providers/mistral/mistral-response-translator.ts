@@ -1,0 +1,33 @@
+// Mistral answers are OpenAI's shape but for two finish reasons and the error body.
+import type { ServerSentEvent } from '../../http/server-sent-events';
+import { parseJson } from '../../http/parse-json';
+import { OpenAIResponseTranslator } from '../openai/openai-response-translator';
+import type { ClientEvent, TranslatedBody } from '../response-translator';
+
+/** Mistral's finish reasons that OpenAI clients do not know. */
+const FINISH_REASONS: Record<string, string> = { model_length: 'length', error: 'stop' };
+
+export class MistralResponseTranslator extends OpenAIResponseTranslator {
+  override translateBody(body: string): TranslatedBody {
+    return { ...super.translateBody(body), body: normaliseFinishReasons(body) };
+  }
+
+  override translateError(status: number, body: string): string {
+    const parsed = parseJson(body) as { message?: unknown; type?: unknown; detail?: unknown } | undefined;
+    // 422 validation errors come as FastAPI's {"detail": [...]}; the others as {"object":"error","message",...}.
+    const message = typeof parsed?.message === 'string' ? parsed.message : parsed?.detail !== undefined ? JSON.stringify(parsed.detail) : `The provider answered ${status}.`;
+    const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : typeof parsed?.type === 'string' ? parsed.type : 'invalid_request_error';
+    return JSON.stringify({ error: { message, type, param: null, code: null } });
+  }
+
+  override translateEvent(event: ServerSentEvent): ClientEvent[] {
+    return super.translateEvent(event).map((clientEvent) => (clientEvent.kind === 'content' ? { ...clientEvent, data: normaliseFinishReasons(clientEvent.data) } : clientEvent));
+  }
+}
+
+function normaliseFinishReasons(json: string): string {
+  if (!/"finish_reason":"(model_length|error)"/.test(json)) return json; // the common case costs no parse
+  const parsed = parseJson(json) as { choices?: Array<{ finish_reason?: string }> } | undefined;
+  for (const choice of parsed?.choices ?? []) if (choice.finish_reason && FINISH_REASONS[choice.finish_reason]) choice.finish_reason = FINISH_REASONS[choice.finish_reason];
+  return JSON.stringify(parsed);
+}
