@@ -32,7 +32,7 @@ interface CallFailure {
   condition: RetryCondition | null;
   error: GatewayError;
   /** The provider's own error answer, relayed as is when it is the last word. */
-  providerAnswer: { status: number; body: string; translator: ResponseTranslator } | null;
+  providerAnswer: { status: number; body: string; translator: ResponseTranslator; retryAfter: string | undefined } | null;
   stayAwayMs: number | null;
 }
 
@@ -96,6 +96,8 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
     response.setHeader(SERVED_BY_HEADERS.routing, plan.routing);
     if (failure.providerAnswer) {
       summary.status = failure.providerAnswer.status;
+      // The provider's Retry-After tells the client (and its SDK's own retries) when to come back.
+      if (failure.providerAnswer.retryAfter !== undefined) response.setHeader('retry-after', failure.providerAnswer.retryAfter);
       relayWhole(failure.providerAnswer.body, failure.providerAnswer.status, failure.providerAnswer.translator, context.hooks, summary, response);
     } else sendError(response, failure.error);
   } catch (error) {
@@ -219,7 +221,7 @@ async function call(
       return {
         condition: conditionOfStatus(upstream.statusCode),
         error: new GatewayError(`The provider answered ${upstream.statusCode}.`, { status: 502, type: 'server_error', code: 'upstream_error' }),
-        providerAnswer: { status: upstream.statusCode, body, translator },
+        providerAnswer: { status: upstream.statusCode, body, translator, retryAfter: headerValue(upstream.headers['retry-after']) },
         stayAwayMs,
       };
     }
@@ -231,7 +233,15 @@ async function call(
     response.setHeader(SERVED_BY_HEADERS.routing, plan.routing);
     summary.status = upstream.statusCode;
     if (!plan.stream || !contentType.includes('text/event-stream')) {
-      relayWhole(await upstream.body.text(), upstream.statusCode, translator, hooks, summary, response);
+      const body = await upstream.body.text();
+      try {
+        relayWhole(body, upstream.statusCode, translator, hooks, summary, response);
+      } catch (error) {
+        // An answer we could not read went nowhere yet: a provider fault like a 5xx, so it may be retried.
+        if (!(error instanceof GatewayError) || response.headersSent) throw error;
+        recordFailure(health, settings);
+        return { condition: 'server_error', error, providerAnswer: null, stayAwayMs: null };
+      }
       recordSuccess(health, latency);
       return null;
     }

@@ -4,6 +4,7 @@ import type { ServerSentEvent } from '../../http/server-sent-events';
 import { parseJson } from '../../http/parse-json';
 import type { TokenUsage } from '../token-usage';
 import type { ClientEvent, ResponseTranslator, TranslatedBody } from '../response-translator';
+import { malformedAnswer } from '../openai/openai-response-translator';
 import { anthropicError, anthropicMessage, anthropicStreamEvent, type AnthropicUsage } from './anthropic-messages-schemas';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason';
 import { mapAnthropicUsage, toOpenAIUsage } from './map-anthropic-usage';
@@ -32,7 +33,7 @@ export class AnthropicResponseTranslator implements ResponseTranslator {
 
   translateBody(body: string): TranslatedBody {
     const parsed = anthropicMessage.safeParse(parseJson(body));
-    if (!parsed.success) throw malformed();
+    if (!parsed.success) throw malformedAnswer();
     const message = parsed.data;
     const text = message.content.flatMap((block) => (block.type === 'text' && typeof block.text === 'string' ? [block.text] : [])).join('');
     const toolCalls = message.content.flatMap((block) =>
@@ -65,7 +66,9 @@ export class AnthropicResponseTranslator implements ResponseTranslator {
   }
 
   translateEvent(event: ServerSentEvent): ClientEvent[] {
-    const parsed = anthropicStreamEvent.safeParse(parseJson(event.data));
+    const json = parseJson(event.data);
+    if (json === undefined) throw malformedAnswer();
+    const parsed = anthropicStreamEvent.safeParse(json);
     if (!parsed.success) return []; // an event type we do not know (e.g. thinking): nothing for an OpenAI client
     const data = parsed.data;
     switch (data.type) {
@@ -120,8 +123,4 @@ export class AnthropicResponseTranslator implements ResponseTranslator {
     const chunk = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] };
     return { event: null, data: JSON.stringify(chunk), kind: 'content' };
   }
-}
-
-function malformed(): GatewayError {
-  return new GatewayError('The provider sent an answer that could not be read.', { status: 502, type: 'server_error', code: 'upstream_malformed' });
 }

@@ -5,6 +5,7 @@ import { mapOpenAIUsage } from './map-openai-usage';
 import type { TokenUsage } from '../token-usage';
 import { openAIChatChunk, openAIChatResponse } from './openai-chat-schemas';
 import { parseJson } from '../../http/parse-json';
+import { GatewayError } from '../../errors';
 
 export class OpenAIResponseTranslator implements ResponseTranslator {
   usage: TokenUsage | null = null;
@@ -12,7 +13,7 @@ export class OpenAIResponseTranslator implements ResponseTranslator {
 
   translateBody(body: string): TranslatedBody {
     const parsed = openAIChatResponse.safeParse(parseJson(body));
-    if (!parsed.success) return { body, usage: null, text: '' };
+    if (!parsed.success) throw malformedAnswer();
     return {
       body,
       usage: parsed.data.usage ? mapOpenAIUsage(parsed.data.usage) : null,
@@ -26,11 +27,22 @@ export class OpenAIResponseTranslator implements ResponseTranslator {
 
   translateEvent(event: ServerSentEvent): ClientEvent[] {
     if (event.data === '[DONE]') return [{ ...event, kind: 'done' }];
-    const chunk = openAIChatChunk.safeParse(parseJson(event.data));
+    const json = parseJson(event.data);
+    // A provider's in-stream error event, as OpenAI sends it: the stream failed.
+    const providerError = (json as { error?: { message?: unknown } } | undefined)?.error;
+    if (providerError) throw new GatewayError(String(providerError.message ?? 'The provider failed mid-stream.'), { status: 502, type: 'server_error', code: 'upstream_stream_error' });
+    if (json === undefined) throw malformedAnswer();
+    // Valid JSON of another shape (a server's extension event): passed on, not counted.
+    const chunk = openAIChatChunk.safeParse(json);
     if (!chunk.success) return [{ ...event, kind: 'content' }];
     if (chunk.data.usage) this.usage = mapOpenAIUsage(chunk.data.usage);
     for (const choice of chunk.data.choices) this.text += choice.delta?.content ?? '';
     const usageOnly = chunk.data.choices.length === 0 && chunk.data.usage;
     return [{ ...event, kind: usageOnly ? 'usage' : 'content' }];
   }
+}
+
+/** A 2xx answer we cannot read: a provider fault, never passed on to the client as if it were an answer. */
+export function malformedAnswer(): GatewayError {
+  return new GatewayError('The provider sent an answer that could not be read.', { status: 502, type: 'server_error', code: 'upstream_malformed' });
 }
