@@ -72,7 +72,10 @@ const circuitBreaker = z
 
 export const llmProxyConfig = z
   .object({
-  route_type: z.enum(['llm/v1/chat']).default('llm/v1/chat').describe('The API the route serves: `llm/v1/chat` is OpenAI `/v1/chat/completions`.'),
+  route_type: z
+    .enum(['llm/v1/chat', 'llm/v1/messages'])
+    .default('llm/v1/chat')
+    .describe('The API clients call on this route: `llm/v1/chat` is OpenAI `/v1/chat/completions`, `llm/v1/messages` is Anthropic `/v1/messages`. Any target serves either.'),
   targets: z.array(target).min(1).describe('Providers and models that serve this route, balanced within priority groups and tried in turn on failure.'),
   aliases: z
     .record(z.string().min(1), z.array(z.string().min(1)).min(1))

@@ -8,7 +8,7 @@ import type { KongRoute, Pdk } from '../kong/pdk';
 import { runtime } from '../kong/runtime';
 import type { RequestContext } from '../core/context/request-context-store';
 import { llmProxyConfig, targetNames, type LlmProxyConfig } from './config';
-import { parseChatRequest } from './parse-chat-request';
+import { parseClientRequest } from './parse-client-request';
 import { planChatCompletion, type OrderedTarget } from './plan-chat-completion';
 import { orderTargets, type TargetView } from './order-targets';
 import { admits, healthOf } from '../core/routing/target-health';
@@ -21,9 +21,9 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   failMode: () => 'closed',
   access: async ({ pdk, config, scope, context }: AccessInput<LlmProxyConfig>) => {
     const route = await requireAllPolicies(pdk, context);
-    const request = parseChatRequest(context.rawBody, config.max_request_body_bytes);
-    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', request.model);
-    context.plan = planChatCompletion(request, config, targets, routing, scope.routeId ?? route?.id ?? 'unknown');
+    const client = parseClientRequest(context.rawBody, config.max_request_body_bytes, config.route_type);
+    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model);
+    context.plan = planChatCompletion(client, config, targets, routing, scope.routeId ?? route?.id ?? 'unknown');
     await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
   },
   log: async ({ context }) => {

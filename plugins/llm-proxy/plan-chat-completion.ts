@@ -6,6 +6,7 @@ import type { RetryPolicy } from '../core/routing/retry-policy';
 import { buildProviderRequest, DEFAULT_BASE_URLS } from '../core/providers/build-provider-request';
 import { priceOf } from '../core/pricing/price-table';
 import type { LlmProxyConfig, LlmProxyTarget } from './config';
+import type { ClientRequest } from './parse-client-request';
 
 /** A target in the order chosen for this request, with its resolved key (never logged, never returned). */
 export interface OrderedTarget {
@@ -15,12 +16,13 @@ export interface OrderedTarget {
   apiKey: string | null;
 }
 
-export function planChatCompletion(request: OpenAIChatRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string, route: string): DispatchPlan {
+export function planChatCompletion({ request, clientFormat }: ClientRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string, route: string): DispatchPlan {
   const stream = request.stream === true;
   return {
     attempts: targets.map((ordered) => attemptFor(request, config, ordered, stream)),
     retry: retryPolicy(config),
     stream,
+    clientFormat,
     clientWantsUsage: request.stream_options?.include_usage === true,
     routing,
     labels: { route },

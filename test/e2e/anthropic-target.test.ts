@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
 import { costOf, priceOf } from '../../plugins/core/pricing/price-table';
 import { DEMO_API_KEY, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
 
@@ -20,6 +21,19 @@ services:
           - name: key-auth
           - name: llm-proxy
             config:
+              targets:
+                - provider: anthropic
+                  model: claude-haiku-4-5
+                  base_url: http://mock-llm:9090
+                  api_key: "{vault://env/mock-llm-api-key}"
+      - name: claude-messages
+        paths: [/v1/messages]
+        response_buffering: false
+        plugins:
+          - name: key-auth
+          - name: llm-proxy
+            config:
+              route_type: llm/v1/messages
               targets:
                 - provider: anthropic
                   model: claude-haiku-4-5
@@ -108,6 +122,23 @@ describe('Anthropic target through Kong', () => {
     assert.equal(call.function.name, 'output_structured_data');
     assert.deepEqual(JSON.parse(call.function.arguments), JSON.parse(recordedArguments));
     assert.equal(final.choices[0]?.finish_reason, 'tool_calls');
+  });
+
+  it('serves Anthropic SDK clients from an Anthropic target, streams and tools included', async () => {
+    const anthropic = new Anthropic({ baseURL: gateway.kong.url, apiKey: 'x', defaultHeaders: { apikey: DEMO_API_KEY }, maxRetries: 0 });
+    const recorded = streamData('stream-text.sse');
+    const expected = recorded.filter((data) => data.delta?.type === 'text_delta').map((data) => data.delta.text).join('');
+    const message = await anthropic.messages.stream({ model: 'x', max_tokens: 50, messages: [{ role: 'user', content: 'List pirates' }] }).finalMessage();
+    assert.equal(message.content.map((block) => (block.type === 'text' ? block.text : '')).join(''), expected);
+    assert.equal(message.stop_reason, 'end_turn');
+    assert.equal(message.usage.output_tokens, recorded.find((data) => data.type === 'message_delta').usage.output_tokens);
+
+    const recordedTools = JSON.parse(fixture('messages-tool-use-parallel.json'));
+    const withTools = await anthropic.messages.create({ model: 'x', max_tokens: 50, tools: [{ name: 'retrieve_entity_info', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'Who is youngest?' }] });
+    assert.deepEqual(
+      withTools.content.filter((block) => block.type === 'tool_use').map((block) => (block.type === 'tool_use' ? [block.name, block.input] : null)),
+      recordedTools.content.filter((block: { type: string }) => block.type === 'tool_use').map((block: { name: string; input: unknown }) => [block.name, block.input]),
+    );
   });
 
   it('refuses a parameter Anthropic cannot honour, before calling it', async () => {

@@ -178,3 +178,23 @@ describe('OpenAI requests as Anthropic requests', () => {
     assert.throws(() => convertToAnthropicMessages({ messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] } as never, options), /input_audio/);
   });
 });
+
+describe('Anthropic client requests as OpenAI requests', () => {
+  it('turns images into image_url parts and drops earlier thinking', async () => {
+    const { convertFromAnthropicMessages } = await import('../../plugins/core/providers/anthropic/convert-from-anthropic-messages');
+    const request = convertFromAnthropicMessages({
+      model: 'x',
+      max_tokens: 10,
+      system: [{ type: 'text', text: 'One.' }, { type: 'text', text: 'Two.' }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } }] },
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm' }, { type: 'text', text: 'A cat.' }] },
+      ],
+    } as never);
+    assert.deepEqual(request.messages, [
+      { role: 'system', content: 'One.\nTwo.' },
+      { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
+      { role: 'assistant', content: 'A cat.' },
+    ]);
+  });
+});

@@ -34,6 +34,7 @@ describe('connector stream hooks', () => {
       attempts: [{ targetKey: `connector-test/${context.id}`, targetName: 'mock', provider: 'openai', wireFormat: 'openai', model: 'm', url: `${mock.url}/chat/completions`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 2000, price: { input: 1, output: 2 } }],
       retry: { retryOn: new Set(), retryOnStatus: new Set(), maxAttempts: 1, backoffInitialMs: 0, backoffMaxMs: 0, deadlineMs: 10_000, circuitBreaker: { failureThreshold: 5, openMs: 1000 } },
       stream,
+      clientFormat: 'openai',
       clientWantsUsage: false,
       routing: 'test',
       labels: { route: 'connector-test' },

@@ -211,7 +211,7 @@ async function call(
     }
     const latency = Date.now() - started;
     timings.providerLatencyMs = latency;
-    const translator = createResponseTranslator(attempt.wireFormat);
+    const translator = createResponseTranslator(attempt.wireFormat, plan.clientFormat, attempt.model);
     const contentType = String(upstream.headers['content-type'] ?? 'application/json');
     if (upstream.statusCode >= 400) {
       const body = await upstream.body.text();

@@ -55,7 +55,7 @@ export async function relayStream(
       if (clientEvent.kind === 'done') {
         const tail = applyFlushHooks(hooks);
         if (tail !== '') write(formatServerSentEvent({ event: null, data: tail }));
-        write('data: [DONE]\n\n');
+        write(formatServerSentEvent(clientEvent)); // OpenAI's `data: [DONE]`, Anthropic's message_stop
         done = true;
       } else if (clientEvent.kind === 'usage') {
         if (clientWantsUsage) write(formatServerSentEvent(clientEvent));

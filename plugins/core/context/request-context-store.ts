@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StreamHooks } from '../connector/stream-hooks';
 import type { RetryPolicy } from '../routing/retry-policy';
-import type { WireFormat } from '../providers/response-translator';
+import type { ClientFormat, WireFormat } from '../providers/response-translator';
 import type { ModelPrice } from '../pricing/price-table';
 
 /** One provider call the connector may make: a target, with the request translated for it. */
@@ -28,6 +28,8 @@ export interface DispatchPlan {
   attempts: UpstreamAttempt[];
   retry: RetryPolicy;
   stream: boolean;
+  /** The wire format the client speaks: its answers and provider errors are given in it. */
+  clientFormat: ClientFormat;
   /** Whether the client asked for the usage chunk (we always ask the provider, to count tokens). */
   clientWantsUsage: boolean;
   /** The routing decision, for the `x-ai-routing` header and the log. */

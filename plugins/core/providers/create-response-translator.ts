@@ -1,10 +1,17 @@
-// Picks the translator for a provider's wire format (the client side speaks OpenAI for now).
+// Picks the translators between a provider's wire format and the client's.
 import { AnthropicResponseTranslator } from './anthropic/anthropic-response-translator';
 import { OpenAIResponseTranslator } from './openai/openai-response-translator';
 import { MistralResponseTranslator } from './mistral/mistral-response-translator';
-import type { ResponseTranslator, WireFormat } from './response-translator';
+import type { ClientFormat, ResponseTranslator, WireFormat } from './response-translator';
+import { AnthropicClientTranslator } from './anthropic/anthropic-client-translator';
 
-export function createResponseTranslator(wireFormat: WireFormat): ResponseTranslator {
+/** The provider's answer, in the client's format: provider -> OpenAI, then OpenAI -> Anthropic for Anthropic clients. */
+export function createResponseTranslator(wireFormat: WireFormat, clientFormat: ClientFormat, model: string): ResponseTranslator {
+  const toOpenAI = providerTranslator(wireFormat);
+  return clientFormat === 'anthropic' ? new AnthropicClientTranslator(toOpenAI, model) : toOpenAI;
+}
+
+function providerTranslator(wireFormat: WireFormat): ResponseTranslator {
   switch (wireFormat) {
     case 'openai':
       return new OpenAIResponseTranslator();

@@ -28,3 +28,6 @@ export interface ResponseTranslator {
 }
 
 export type WireFormat = 'openai' | 'anthropic' | 'mistral';
+
+/** What clients speak to the gateway: OpenAI chat completions, or Anthropic Messages. */
+export type ClientFormat = 'openai' | 'anthropic';

@@ -1,0 +1,54 @@
+// Reads a client's request (OpenAI chat completions or Anthropic Messages): size, JSON, then the fields the gateway relies on.
+import { z } from 'zod';
+import { GatewayError, badRequest } from '../core/errors';
+import { openAIChatRequest, type OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
+import { anthropicMessagesRequest } from '../core/providers/anthropic/anthropic-request-schema';
+import { convertFromAnthropicMessages } from '../core/providers/anthropic/convert-from-anthropic-messages';
+import type { ClientFormat } from '../core/providers/response-translator';
+import type { LlmProxyConfig } from './config';
+
+/** The request as the gateway works on it (an OpenAI chat request), and the format the client speaks. */
+export interface ClientRequest {
+  request: OpenAIChatRequest;
+  clientFormat: ClientFormat;
+}
+
+export function parseClientRequest(rawBody: Buffer, maxBytes: number, routeType: LlmProxyConfig['route_type']): ClientRequest {
+  const json = readJson(rawBody, maxBytes);
+  if (routeType === 'llm/v1/messages') {
+    const parsed = anthropicMessagesRequest.safeParse(json);
+    if (!parsed.success) throw badRequest(describeIssue(parsed.error), 'invalid_request_body');
+    return { request: convertFromAnthropicMessages(parsed.data), clientFormat: 'anthropic' };
+  }
+  const parsed = openAIChatRequest.safeParse(json);
+  if (!parsed.success) throw badRequest(describeIssue(parsed.error), 'invalid_request_body');
+  return { request: parsed.data, clientFormat: 'openai' };
+}
+
+function readJson(rawBody: Buffer, maxBytes: number): unknown {
+  if (rawBody.length > maxBytes) {
+    throw new GatewayError(`The request body is ${rawBody.length} bytes; this route accepts at most ${maxBytes}.`, {
+      status: 413,
+      type: 'invalid_request_error',
+      code: 'request_too_large',
+    });
+  }
+  if (rawBody.length === 0) throw badRequest('The request body is empty; send a JSON request.', 'missing_body');
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(rawBody));
+  } catch (error) {
+    const what = error instanceof SyntaxError ? 'is not valid JSON' : 'is not valid UTF-8';
+    throw badRequest(`The request body ${what}.`, 'invalid_json');
+  }
+  return json;
+}
+
+/** OpenAI names the offending parameter in its message; so do we, for the first problem found. */
+function describeIssue(error: z.ZodError): string {
+  const [issue] = error.issues;
+  if (!issue) return 'The request body is invalid.';
+  const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+  if (path === '') return `The request body must be a JSON object: ${issue.message}.`;
+  return `Invalid value for '${path}': ${issue.message}.`;
+}
