@@ -1,7 +1,7 @@
 // llm-proxy's configuration: the zod schema is the source of truth; Kong's schema is derived from it.
 import { z } from 'zod';
 import { isVaultReference } from '../core/vault';
-import { DEFAULT_BASE_URLS, PROVIDERS } from '../core/providers/build-provider-request';
+import { DEFAULT_BASE_URLS, EMBEDDING_PROVIDERS, PROVIDERS } from '../core/providers/build-provider-request';
 import { RETRY_CONDITIONS } from '../core/routing/retry-policy';
 
 
@@ -73,9 +73,9 @@ const circuitBreaker = z
 export const llmProxyConfig = z
   .object({
   route_type: z
-    .enum(['llm/v1/chat', 'llm/v1/messages'])
+    .enum(['llm/v1/chat', 'llm/v1/messages', 'llm/v1/embeddings'])
     .default('llm/v1/chat')
-    .describe('The API clients call on this route: `llm/v1/chat` is OpenAI `/v1/chat/completions`, `llm/v1/messages` is Anthropic `/v1/messages`. Any target serves either.'),
+    .describe('The API clients call on this route: `llm/v1/chat` is OpenAI `/v1/chat/completions`, `llm/v1/messages` is Anthropic `/v1/messages` (any target serves either), `llm/v1/embeddings` is OpenAI `/v1/embeddings` (openai, azure, openai-compatible and mistral targets).'),
   targets: z.array(target).min(1).describe('Providers and models that serve this route, balanced within priority groups and tried in turn on failure.'),
   aliases: z
     .record(z.string().min(1), z.array(z.string().min(1)).min(1))
@@ -100,6 +100,11 @@ export const llmProxyConfig = z
   })
   .superRefine((config, context) => {
     const names = targetNames(config.targets);
+    if (config.route_type === 'llm/v1/embeddings') {
+      config.targets.forEach((target, index) => {
+        if (!EMBEDDING_PROVIDERS.includes(target.provider)) context.addIssue({ code: 'custom', path: ['targets', index, 'provider'], message: `${target.provider} targets do not serve embeddings` });
+      });
+    }
     names.forEach((name, index) => {
       if (names.indexOf(name) !== index) context.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `target name "${name}" is used twice` });
     });

@@ -9,7 +9,7 @@ import { runtime } from '../kong/runtime';
 import type { RequestContext } from '../core/context/request-context-store';
 import { llmProxyConfig, targetNames, type LlmProxyConfig } from './config';
 import { parseClientRequest } from './parse-client-request';
-import { planChatCompletion, type OrderedTarget } from './plan-chat-completion';
+import { planProviderCalls, type OrderedTarget } from './plan-provider-calls';
 import { orderTargets, type TargetView } from './order-targets';
 import { admits, healthOf } from '../core/routing/target-health';
 
@@ -23,7 +23,7 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
     const route = await requireAllPolicies(pdk, context);
     const client = parseClientRequest(context.rawBody, config.max_request_body_bytes, config.route_type);
     const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model);
-    context.plan = planChatCompletion(client, config, targets, routing, scope.routeId ?? route?.id ?? 'unknown');
+    context.plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? route?.id ?? 'unknown');
     await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
   },
   log: async ({ context }) => {

@@ -2,27 +2,32 @@
 import { z } from 'zod';
 import { GatewayError, badRequest } from '../core/errors';
 import { openAIChatRequest, type OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
+import { openAIEmbeddingsRequest, type OpenAIEmbeddingsRequest } from '../core/providers/openai/openai-embeddings-schemas';
 import { anthropicMessagesRequest } from '../core/providers/anthropic/anthropic-request-schema';
 import { convertFromAnthropicMessages } from '../core/providers/anthropic/convert-from-anthropic-messages';
 import type { ClientFormat } from '../core/providers/response-translator';
 import type { LlmProxyConfig } from './config';
 
-/** The request as the gateway works on it (an OpenAI chat request), and the format the client speaks. */
-export interface ClientRequest {
-  request: OpenAIChatRequest;
-  clientFormat: ClientFormat;
-}
+/** The request as the gateway works on it (OpenAI's shape), what is asked, and the format the client speaks. */
+export type ClientRequest =
+  | { operation: 'chat'; request: OpenAIChatRequest; clientFormat: ClientFormat }
+  | { operation: 'embeddings'; request: OpenAIEmbeddingsRequest; clientFormat: 'openai' };
 
 export function parseClientRequest(rawBody: Buffer, maxBytes: number, routeType: LlmProxyConfig['route_type']): ClientRequest {
   const json = readJson(rawBody, maxBytes);
   if (routeType === 'llm/v1/messages') {
     const parsed = anthropicMessagesRequest.safeParse(json);
     if (!parsed.success) throw badRequest(describeIssue(parsed.error), 'invalid_request_body');
-    return { request: convertFromAnthropicMessages(parsed.data), clientFormat: 'anthropic' };
+    return { operation: 'chat', request: convertFromAnthropicMessages(parsed.data), clientFormat: 'anthropic' };
+  }
+  if (routeType === 'llm/v1/embeddings') {
+    const parsed = openAIEmbeddingsRequest.safeParse(json);
+    if (!parsed.success) throw badRequest(describeIssue(parsed.error), 'invalid_request_body');
+    return { operation: 'embeddings', request: parsed.data, clientFormat: 'openai' };
   }
   const parsed = openAIChatRequest.safeParse(json);
   if (!parsed.success) throw badRequest(describeIssue(parsed.error), 'invalid_request_body');
-  return { request: parsed.data, clientFormat: 'openai' };
+  return { operation: 'chat', request: parsed.data, clientFormat: 'openai' };
 }
 
 function readJson(rawBody: Buffer, maxBytes: number): unknown {

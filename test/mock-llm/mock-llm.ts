@@ -213,6 +213,7 @@ class MockLlmServer implements MockLlm {
     if (route === CHAT_COMPLETIONS_ROUTE || route === MESSAGES_ROUTE) {
       return this.sendReply(response, format.respond(body, { mode, faults, requestId }), format, faults, controller.signal);
     }
+    if (route === 'POST /v1/embeddings') return this.sendReply(response, this.openAi.embeddings(body), format, faults, controller.signal);
     if (route === 'GET /v1/models') return sendJson(response, 200, this.openAi.modelListBody());
     sendError(response, this.openAi.notFound(route));
   }

@@ -29,6 +29,7 @@ export const FIXTURE_FILES = {
   toolCallStream: 'chat_stream_tool_call.openai-python.gpt-4o.parallel.sse',
   badRequestError: 'error_400_unsupported_parameter.vercel-ai.json',
   notFoundError: 'error_404_model_not_found.pydantic-ai.json',
+  embeddings: 'embeddings.vercel-ai.text-embedding-3-small.trimmed.json',
 } as const;
 
 interface OpenAiFixtures {
@@ -40,6 +41,7 @@ interface OpenAiFixtures {
   toolCallStream: string[];
   badRequestError: string;
   notFoundError: string;
+  embeddings: string;
 }
 
 async function loadOpenAiFixtures(directory: string): Promise<OpenAiFixtures> {
@@ -51,6 +53,7 @@ async function loadOpenAiFixtures(directory: string): Promise<OpenAiFixtures> {
     toolCallStream: splitSseEvents(await read(FIXTURE_FILES.toolCallStream)),
     badRequestError: await read(FIXTURE_FILES.badRequestError),
     notFoundError: await read(FIXTURE_FILES.notFoundError),
+    embeddings: await read(FIXTURE_FILES.embeddings),
   };
 }
 
@@ -227,6 +230,18 @@ export class OpenAiChat implements WireFormat {
     const chat = readChatRequest(parsed);
     if (!chat.stream) return { kind: 'json', status: 200, body: completionBody(this.fixtures, chat, mode, faults) };
     return { kind: 'stream', events: streamEvents(this.fixtures, chat, mode, faults) };
+  }
+
+  /** POST /v1/embeddings: the recorded embeddings list (two inputs, vectors trimmed to 5 values by its authors). */
+  embeddings(requestBody: string): WireReply {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(requestBody);
+    } catch {
+      return { kind: 'json', ...invalidJsonError() };
+    }
+    if (!isJsonObject(parsed) || parsed.input === undefined) return { kind: 'json', ...invalidJsonError() };
+    return { kind: 'json', status: 200, body: this.fixtures.embeddings };
   }
 
   /**

@@ -31,6 +31,7 @@ describe('connector stream hooks', () => {
     const context: RequestContext = store.create(Buffer.alloc(0));
     const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
     context.plan = {
+      operation: 'chat',
       attempts: [{ targetKey: `connector-test/${context.id}`, targetName: 'mock', provider: 'openai', wireFormat: 'openai', model: 'm', url: `${mock.url}/chat/completions`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 2000, price: { input: 1, output: 2 } }],
       retry: { retryOn: new Set(), retryOnStatus: new Set(), maxAttempts: 1, backoffInitialMs: 0, backoffMaxMs: 0, deadlineMs: 10_000, circuitBreaker: { failureThreshold: 5, openMs: 1000 } },
       stream,

@@ -138,7 +138,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
 function logRequest(log: typeof logger, plan: DispatchPlan, attempt: UpstreamAttempt | null, calls: number, reason: EndReason, summary: ResponseSummary, durationMs: number): void {
   log.info(
     {
-      'gen_ai.operation.name': 'chat',
+      'gen_ai.operation.name': plan.operation,
       'gen_ai.system': attempt?.provider ?? null,
       'gen_ai.request.model': attempt?.model ?? null,
       'gen_ai.usage.input_tokens': summary.usage?.input_tokens ?? null,

@@ -25,6 +25,8 @@ export interface UpstreamAttempt {
 
 /** What llm-proxy's access phase decided: candidate calls in order, and how to move between them. */
 export interface DispatchPlan {
+  /** What is asked of the provider, in OpenTelemetry GenAI's operation names. */
+  operation: 'chat' | 'embeddings';
   attempts: UpstreamAttempt[];
   retry: RetryPolicy;
   stream: boolean;

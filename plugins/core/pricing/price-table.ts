@@ -13,6 +13,8 @@ export interface ModelPrice {
 
 interface PriceTable {
   models: Record<string, ModelPrice & { provider?: string }>;
+  /** Embedding models have an input price only. */
+  embedding_models?: Record<string, { input: number; provider?: string }>;
 }
 
 const SHIPPED = shippedTable as PriceTable;
@@ -34,6 +36,8 @@ export function priceOf(provider: string, model: string, override?: ModelPrice |
   for (const prefix of TABLE_PREFIXES[provider] ?? ['', `${provider}/`]) {
     const entry = table.models[`${prefix}${model}`];
     if (entry) return { input: entry.input, output: entry.output, ...(entry.cached_input !== undefined ? { cached_input: entry.cached_input } : {}) };
+    const embedding = table.embedding_models?.[`${prefix}${model}`];
+    if (embedding) return { input: embedding.input, output: 0 };
   }
   return null;
 }

@@ -1,5 +1,7 @@
-// Builds the HTTP call for a provider from an OpenAI chat completion request: URL, headers, body, wire format.
+// Builds the HTTP call for a provider from an OpenAI request (chat or embeddings): URL, headers, body, wire format.
 import type { OpenAIChatRequest } from './openai/openai-chat-schemas';
+import type { OpenAIEmbeddingsRequest } from './openai/openai-embeddings-schemas';
+import { badRequest } from '../errors';
 import type { WireFormat } from './response-translator';
 import { convertToAnthropicMessages } from './anthropic/convert-to-anthropic-messages';
 import { convertToMistralChat } from './mistral/convert-to-mistral-chat';
@@ -70,4 +72,36 @@ export function buildProviderRequest(provider: Provider, request: OpenAIChatRequ
       return { url: `${baseUrl}/v1/messages`, headers, body: JSON.stringify(body), wireFormat: 'anthropic' };
     }
   }
+}
+
+/** The providers that serve OpenAI-style embeddings. */
+export const EMBEDDING_PROVIDERS: readonly Provider[] = ['openai', 'azure', 'openai-compatible', 'mistral'];
+
+export function buildEmbeddingsRequest(provider: Provider, request: OpenAIEmbeddingsRequest, options: ProviderCallOptions): ProviderCall {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const body: Record<string, unknown> = { ...request, model: options.model };
+  switch (provider) {
+    case 'azure': {
+      if (options.apiKey !== null) headers['api-key'] = options.apiKey;
+      const version = encodeURIComponent(options.azureApiVersion ?? DEFAULT_AZURE_API_VERSION);
+      return { url: `${baseUrl}/openai/deployments/${encodeURIComponent(options.model)}/embeddings?api-version=${version}`, headers, body: JSON.stringify(body), wireFormat: 'openai-embeddings' };
+    }
+    case 'mistral':
+      // Mistral takes model and input (and rejects fields it does not know).
+      for (const field of ['dimensions', 'encoding_format', 'user']) {
+        if (body[field] !== undefined && !(field === 'encoding_format' && body[field] === 'float')) {
+          throw badRequest(`Unsupported parameter: '${field}' cannot be honoured by this route's Mistral target.`, 'unsupported_parameter');
+        }
+        delete body[field];
+      }
+      break;
+    case 'openai':
+    case 'openai-compatible':
+      break;
+    default:
+      throw badRequest(`This route's ${provider} target does not serve embeddings.`, 'unsupported_parameter');
+  }
+  if (options.apiKey !== null) headers.authorization = `Bearer ${options.apiKey}`;
+  return { url: `${baseUrl}/embeddings`, headers, body: JSON.stringify(body), wireFormat: 'openai-embeddings' };
 }

@@ -2,6 +2,7 @@
 import { AnthropicResponseTranslator } from './anthropic/anthropic-response-translator';
 import { OpenAIResponseTranslator } from './openai/openai-response-translator';
 import { MistralResponseTranslator } from './mistral/mistral-response-translator';
+import { OpenAIEmbeddingsTranslator } from './openai/openai-embeddings-translator';
 import type { ClientFormat, ResponseTranslator, WireFormat } from './response-translator';
 import { AnthropicClientTranslator } from './anthropic/anthropic-client-translator';
 
@@ -19,5 +20,7 @@ function providerTranslator(wireFormat: WireFormat): ResponseTranslator {
       return new AnthropicResponseTranslator();
     case 'mistral':
       return new MistralResponseTranslator();
+    case 'openai-embeddings':
+      return new OpenAIEmbeddingsTranslator();
   }
 }

@@ -27,7 +27,7 @@ export interface ResponseTranslator {
   readonly text: string;
 }
 
-export type WireFormat = 'openai' | 'anthropic' | 'mistral';
+export type WireFormat = 'openai' | 'anthropic' | 'mistral' | 'openai-embeddings';
 
 /** What clients speak to the gateway: OpenAI chat completions, or Anthropic Messages. */
 export type ClientFormat = 'openai' | 'anthropic';

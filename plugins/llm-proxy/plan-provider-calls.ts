@@ -1,9 +1,9 @@
-// Decides the provider calls for an OpenAI chat completion request: one per target, in the order to try them.
+// Decides the provider calls for a client request (chat or embeddings): one per target, in the order to try them.
 import { badRequest } from '../core/errors';
 import type { DispatchPlan, UpstreamAttempt } from '../core/context/request-context-store';
 import type { OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
 import type { RetryPolicy } from '../core/routing/retry-policy';
-import { buildProviderRequest, DEFAULT_BASE_URLS } from '../core/providers/build-provider-request';
+import { buildEmbeddingsRequest, buildProviderRequest, DEFAULT_BASE_URLS } from '../core/providers/build-provider-request';
 import { priceOf } from '../core/pricing/price-table';
 import type { LlmProxyConfig, LlmProxyTarget } from './config';
 import type { ClientRequest } from './parse-client-request';
@@ -16,30 +16,35 @@ export interface OrderedTarget {
   apiKey: string | null;
 }
 
-export function planChatCompletion({ request, clientFormat }: ClientRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string, route: string): DispatchPlan {
-  const stream = request.stream === true;
+export function planProviderCalls(client: ClientRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string, route: string): DispatchPlan {
+  const stream = client.operation === 'chat' && client.request.stream === true;
   return {
-    attempts: targets.map((ordered) => attemptFor(request, config, ordered, stream)),
+    operation: client.operation,
+    attempts: targets.map((ordered) => attemptFor(client, config, ordered, stream)),
     retry: retryPolicy(config),
     stream,
-    clientFormat,
-    clientWantsUsage: request.stream_options?.include_usage === true,
+    clientFormat: client.clientFormat,
+    clientWantsUsage: client.operation === 'chat' && client.request.stream_options?.include_usage === true,
     routing,
     labels: { route },
   };
 }
 
-function attemptFor(request: OpenAIChatRequest, config: LlmProxyConfig, { target, key, name, apiKey }: OrderedTarget, stream: boolean): UpstreamAttempt {
-  const model = target.model ?? request.model;
+function attemptFor(client: ClientRequest, config: LlmProxyConfig, { target, key, name, apiKey }: OrderedTarget, stream: boolean): UpstreamAttempt {
+  const model = target.model ?? client.request.model;
   if (model === undefined) throw badRequest("Missing required parameter: 'model'.", 'missing_model');
-  const call = buildProviderRequest(target.provider, withTargetOverrides(request, target), {
+  const options = {
     model,
     baseUrl: target.base_url ?? DEFAULT_BASE_URLS[target.provider] ?? '',
     apiKey,
     stream,
     defaultMaxTokens: config.default_max_tokens,
     ...(target.azure_api_version !== undefined ? { azureApiVersion: target.azure_api_version } : {}),
-  });
+  };
+  const call =
+    client.operation === 'embeddings'
+      ? buildEmbeddingsRequest(target.provider, client.request, options)
+      : buildProviderRequest(target.provider, withTargetOverrides(client.request, target), options);
   return { targetKey: key, targetName: name, provider: target.provider, model, timeoutMs: config.upstream_timeout_ms, price: priceOf(target.provider, model, target.price), ...call };
 }
 
