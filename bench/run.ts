@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway } from '../test/support/gateway';
+import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
 
 const RATE_PER_SECOND = Number(process.env.BENCH_RATE ?? 200);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -54,11 +54,7 @@ interface ScenarioResult {
 }
 
 async function runScenario(name: string, yml: string | null): Promise<ScenarioResult> {
-  let declarativeConfig: string | undefined;
-  if (yml !== null) {
-    declarativeConfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'kong.yml');
-    fs.writeFileSync(declarativeConfig, yml);
-  }
+  const declarativeConfig = yml === null ? undefined : writeKongYml(yml);
   const gateway = await startGateway({ declarativeConfig, pluginServerEnvironment: { AI_LOG_LEVEL: 'warn' } });
   try {
     const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });

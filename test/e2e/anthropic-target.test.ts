@@ -2,12 +2,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { costOf, priceOf } from '../../plugins/core/pricing/price-table';
-import { DEMO_API_KEY, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
 
 const KONG_YML = `_format_version: "3.0"
 services:
@@ -39,11 +38,7 @@ services:
                   model: claude-haiku-4-5
                   base_url: http://mock-llm:9090
                   api_key: "{vault://env/mock-llm-api-key}"
-consumers:
-  - username: demo
-    keyauth_credentials:
-      - key: ${DEMO_API_KEY}
-`;
+${DEMO_CONSUMER_YML}`;
 
 const fixture = (name: string) => fs.readFileSync(path.join(REPOSITORY_ROOT, 'test/fixtures/anthropic', name), 'utf8');
 const streamData = (name: string) => fixture(name).split(/\r?\n/).filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)));
@@ -53,9 +48,7 @@ describe('Anthropic target through Kong', () => {
   let client: OpenAI;
 
   before(async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'anthropic-')), 'kong.yml');
-    fs.writeFileSync(file, KONG_YML);
-    gateway = await startGateway({ declarativeConfig: file });
+    gateway = await startGateway({ declarativeConfig: writeKongYml(KONG_YML) });
     client = new OpenAI({ baseURL: `${gateway.kong.url}/v1`, apiKey: 'x', defaultHeaders: { apikey: DEMO_API_KEY }, maxRetries: 0 });
   });
   after(async () => gateway?.stop());

@@ -1,12 +1,9 @@
 // llm-proxy across several targets: fallback, Retry-After, circuit breaker, deadline and balancing, through Kong.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
 import { startMockLlm, type MockLlm } from '../mock-llm/mock-llm';
-import { DEMO_API_KEY, chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, chatRequest, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
 
 /** A route per scenario, so each has its own llm-proxy entity and so its own target health. */
 function route(name: string, targets: string, extra = ''): string {
@@ -49,11 +46,7 @@ services:
               strict_models: true`,
 )}${route('all-down', PRIMARY_AND_BACKUP, `              circuit_breaker: { failure_threshold: 1, open_seconds: 30 }
               fallback: { backoff_initial_ms: 0 }`)}
-consumers:
-  - username: demo
-    keyauth_credentials:
-      - key: ${DEMO_API_KEY}
-`;
+${DEMO_CONSUMER_YML}`;
 
 describe('llm-proxy fallback across targets', () => {
   let gateway: Gateway;
@@ -62,9 +55,7 @@ describe('llm-proxy fallback across targets', () => {
 
   before(async () => {
     backup = await startMockLlm();
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fallback-')), 'kong.yml');
-    fs.writeFileSync(file, KONG_YML);
-    gateway = await startGateway({ declarativeConfig: file, replace: { 'http://mock-b:9090/v1': backup.url } });
+    gateway = await startGateway({ declarativeConfig: writeKongYml(KONG_YML), replace: { 'http://mock-b:9090/v1': backup.url } });
     primary = gateway.mock;
   });
   after(async () => {

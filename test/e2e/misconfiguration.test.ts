@@ -2,17 +2,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { REPOSITORY_ROOT, chatRequest, postChat, startGateway } from '../support/gateway';
+import { REPOSITORY_ROOT, chatRequest, postChat, startGateway, writeKongYml } from '../support/gateway';
 
 function variantOfKongYml(edit: (text: string) => string): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kong-yml-')), 'kong.yml');
   const text = fs.readFileSync(path.join(REPOSITORY_ROOT, 'kong.yml'), 'utf8');
   const edited = edit(text);
   assert.notEqual(edited, text, 'the edit changed nothing');
-  fs.writeFileSync(file, edited);
-  return file;
+  return writeKongYml(edited);
 }
 
 describe('misconfiguration', () => {

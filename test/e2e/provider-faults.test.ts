@@ -2,10 +2,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { DEMO_API_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
 
 /** The repo's kong.yml with short timeouts, so slow-provider cases end quickly. */
 function kongYmlWithShortTimeouts(): string {
@@ -13,9 +12,7 @@ function kongYmlWithShortTimeouts(): string {
     '              targets:\n',
     '              upstream_timeout_ms: 400\n              fallback: { deadline_ms: 1500, backoff_initial_ms: 10, backoff_max_ms: 50 }\n              circuit_breaker: { failure_threshold: 1000, open_seconds: 1 }\n              targets:\n',
   );
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'faults-')), 'kong.yml');
-  fs.writeFileSync(file, text);
-  return file;
+  return writeKongYml(text);
 }
 
 describe('provider faults as the client sees them', () => {

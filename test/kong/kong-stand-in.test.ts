@@ -1,11 +1,8 @@
 // The stand-in models what makes Kong hard for SSE and external plugins: buffering, PDK semantics, Kong's messages.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
-import { startGateway, type Gateway } from '../support/gateway';
+import { startGateway, writeKongYml, type Gateway } from '../support/gateway';
 import { LuaError, RequestModel } from './pdk-model';
 import { MemoryLog } from './stand-in-log';
 
@@ -27,9 +24,7 @@ const CHUNK_DELAY_MS = 20;
 describe('Kong stand-in', () => {
   let gateway: Gateway;
   before(async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stand-in-')), 'kong.yml');
-    fs.writeFileSync(file, DIRECT);
-    gateway = await startGateway({ declarativeConfig: file });
+    gateway = await startGateway({ declarativeConfig: writeKongYml(DIRECT) });
     gateway.mock.setFaults({ chunkDelayMs: CHUNK_DELAY_MS });
   });
   after(async () => gateway?.stop());

@@ -96,3 +96,17 @@ export function postChat(kongUrl: string, body: string | Record<string, unknown>
 export function chatRequest(content: string): Record<string, unknown> {
   return { model: 'm', messages: [{ role: 'user', content }] };
 }
+
+/** Writes a kong.yml of a test's own into a fresh temporary folder, and returns its path. */
+export function writeKongYml(text: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kong-yml-')), 'kong.yml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+/** The repo kong.yml's demo consumer and its key-auth credential, for tests' own kong.yml files. */
+export const DEMO_CONSUMER_YML = `consumers:
+  - username: demo
+    keyauth_credentials:
+      - key: ${DEMO_API_KEY}
+`;
