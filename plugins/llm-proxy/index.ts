@@ -4,7 +4,8 @@ import { resolveVaultReference } from '../core/vault';
 import { CONTEXT_HEADER } from '../core/connector/connector';
 import { definePlugin, type AccessInput } from '../kong/define-plugin';
 import { missingPolicies, anyConsumerScopedPolicy } from '../kong/expected-policies';
-import type { KongRoute, Pdk } from '../kong/pdk';
+import type { Pdk } from '../kong/pdk';
+import type { PluginScope } from '../kong/plugin-scope';
 import { runtime } from '../kong/runtime';
 import type { RequestContext } from '../core/context/request-context-store';
 import { llmProxyConfig, targetNames, type LlmProxyConfig } from './config';
@@ -20,10 +21,10 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   // Without llm-proxy's plan the connector refuses the request anyway; say why instead.
   failMode: () => 'closed',
   access: async ({ pdk, config, scope, context }: AccessInput<LlmProxyConfig>) => {
-    const route = await requireAllPolicies(pdk, context);
+    await requireAllPolicies(pdk, context, scope);
     const client = parseClientRequest(context.rawBody, config.max_request_body_bytes, config.route_type);
     const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model);
-    context.plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? route?.id ?? 'unknown');
+    context.plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? scope.serviceId ?? 'global');
     await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
   },
   log: async ({ context }) => {
@@ -66,17 +67,23 @@ function chooseTargets(config: LlmProxyConfig, pluginId: string, model: string |
 
 /**
  * Refuses the request when a policy plugin that applies to it did not run (Kong failed it open).
- * Returns the route when it had to be looked up.
+ * Asks Kong for the route or consumer only when an unattested policy could apply and its scope needs
+ * them: a route-scoped llm-proxy knows its own route, so policies of other routes cost nothing.
  */
-async function requireAllPolicies(pdk: Pdk, context: RequestContext): Promise<KongRoute | null> {
-  const instances = [...runtime.liveInstances()];
-  // Costs nothing when every policy started with us has attested: only look Kong up when needed.
-  const unattested = instances.filter((instance) => instance.name !== 'llm-proxy' && !context.attested.has(instance.name));
-  if (unattested.length === 0) return null;
-  const route = await pdk.route();
-  const consumer = anyConsumerScopedPolicy(unattested) ? await pdk.consumer() : null;
-  const missing = missingPolicies(unattested, { routeId: route?.id ?? null, serviceId: route?.service?.id ?? null, consumerId: consumer?.id ?? null }, context.attested);
-  if (missing.length === 0) return route;
+async function requireAllPolicies(pdk: Pdk, context: RequestContext, scope: PluginScope): Promise<void> {
+  const candidates = [...runtime.liveInstances()].filter(
+    (instance) =>
+      instance.name !== 'llm-proxy' &&
+      !context.attested.has(instance.name) &&
+      (scope.routeId === null || instance.scope.routeId === null || instance.scope.routeId === scope.routeId),
+  );
+  if (candidates.length === 0) return;
+  const needsRoute = scope.routeId === null || candidates.some((instance) => instance.scope.serviceId !== null);
+  const route = needsRoute ? await pdk.route() : null;
+  const consumer = anyConsumerScopedPolicy(candidates) ? await pdk.consumer() : null;
+  const request = { routeId: scope.routeId ?? route?.id ?? null, serviceId: route?.service?.id ?? scope.serviceId, consumerId: consumer?.id ?? null };
+  const missing = missingPolicies(candidates, request, context.attested);
+  if (missing.length === 0) return;
   throw new GatewayError(`AI gateway policies configured on this route did not run: ${missing.join(', ')}.`, {
     status: 500,
     type: 'server_error',
