@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KongField } from '../../plugins/kong/kong-schema';
 import * as llmProxy from '../../plugins/llm-proxy';
+import { PROVIDERS } from '../../plugins/core/providers/build-provider-request';
 import { configAsPluginReceivesIt, luaPatternToRegExp, validatePluginConfig, type PluginSchema } from './kong-schema-validator';
 
 /** A plugin schema whose config record holds the given fields, in order. */
@@ -517,8 +518,8 @@ describe("llm-proxy's real schema", () => {
   test('a bad provider fails with a message naming config.targets.1.provider', () => {
     const result = validatePluginConfig(schema, { targets: [{ provider: 'carrier-pigeon' }] });
     assert.equal(result.ok, false);
-    assert.deepEqual(result.errors, { config: { targets: { 1: { provider: 'expected one of: openai, azure, openai-compatible, anthropic, mistral' } } } });
-    assert.equal(result.message, 'schema violation (config.targets.1.provider: expected one of: openai, azure, openai-compatible, anthropic, mistral)');
+    assert.deepEqual(result.errors, { config: { targets: { 1: { provider: `expected one of: ${PROVIDERS.join(', ')}` } } } });
+    assert.equal(result.message, `schema violation (config.targets.1.provider: expected one of: ${PROVIDERS.join(', ')})`);
   });
 
   test('targets is required and must not be empty; limits are enforced', () => {

@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import { GatewayError } from '../errors';
 import { ServerSentEventParser, formatServerSentEvent, type ServerSentEvent } from '../http/server-sent-events';
-import type { ResponseTranslator } from '../providers/response-translator';
+import type { ClientEvent, ResponseTranslator } from '../providers/response-translator';
 import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
 
 /** Sends a whole (non-streamed) provider answer in the client's format, after the hooks have seen it. */
@@ -50,8 +50,9 @@ export async function relayStream(
     }
     response.write(text);
   };
-  const relay = (events: ServerSentEvent[]) => {
-    for (const clientEvent of events.flatMap((event) => translator.translateEvent(event))) {
+  const relay = (events: ServerSentEvent[]) => relayClientEvents(events.flatMap((event) => translator.translateEvent(event)));
+  const relayClientEvents = (clientEvents: ClientEvent[]) => {
+    for (const clientEvent of clientEvents) {
       if (clientEvent.kind === 'done') {
         const tail = applyFlushHooks(hooks);
         if (tail !== '') write(formatServerSentEvent({ event: null, data: tail }));
@@ -68,6 +69,7 @@ export async function relayStream(
   try {
     for await (const bytes of body) relay(parser.push(bytes));
     relay(parser.end());
+    relayClientEvents(translator.translateEnd?.() ?? []);
   } catch (error) {
     if (!response.headersSent) throw new StreamFailedBeforeFirstByte('The provider failed before streaming anything.', { status: 502, type: 'server_error', code: 'upstream_stream_failed', cause: error });
     throw error;

@@ -5,8 +5,9 @@ import { badRequest } from '../errors';
 import type { WireFormat } from './response-translator';
 import { convertToAnthropicMessages } from './anthropic/convert-to-anthropic-messages';
 import { convertToMistralChat } from './mistral/convert-to-mistral-chat';
+import { convertToGeminiRequest } from './gemini/convert-to-gemini-request';
 
-export const PROVIDERS = ['openai', 'azure', 'openai-compatible', 'anthropic', 'mistral'] as const;
+export const PROVIDERS = ['openai', 'azure', 'openai-compatible', 'anthropic', 'mistral', 'gemini'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 /** Where each provider listens when a target names no base_url. */
@@ -14,6 +15,7 @@ export const DEFAULT_BASE_URLS: Partial<Record<Provider, string>> = {
   openai: 'https://api.openai.com/v1',
   anthropic: 'https://api.anthropic.com',
   mistral: 'https://api.mistral.ai/v1',
+  gemini: 'https://generativelanguage.googleapis.com',
 };
 
 /** Azure OpenAI data-plane API version used when a target names none (GA, with stream usage). */
@@ -59,6 +61,13 @@ export function buildProviderRequest(provider: Provider, request: OpenAIChatRequ
       }
       if (options.apiKey !== null) headers.authorization = `Bearer ${options.apiKey}`;
       return { url: `${baseUrl}/chat/completions`, headers, body: JSON.stringify(body), wireFormat: 'openai' };
+    }
+    case 'gemini': {
+      // Google AI Studio's Gemini API; streams come as SSE with alt=sse.
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept };
+      if (options.apiKey !== null) headers['x-goog-api-key'] = options.apiKey;
+      const method = options.stream ? 'streamGenerateContent?alt=sse' : 'generateContent';
+      return { url: `${baseUrl}/v1beta/models/${encodeURIComponent(options.model)}:${method}`, headers, body: JSON.stringify(convertToGeminiRequest(request)), wireFormat: 'gemini' };
     }
     case 'mistral': {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept };

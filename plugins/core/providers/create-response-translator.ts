@@ -3,16 +3,17 @@ import { AnthropicResponseTranslator } from './anthropic/anthropic-response-tran
 import { OpenAIResponseTranslator } from './openai/openai-response-translator';
 import { MistralResponseTranslator } from './mistral/mistral-response-translator';
 import { OpenAIEmbeddingsTranslator } from './openai/openai-embeddings-translator';
+import { GeminiResponseTranslator } from './gemini/gemini-response-translator';
 import type { ClientFormat, ResponseTranslator, WireFormat } from './response-translator';
 import { AnthropicClientTranslator } from './anthropic/anthropic-client-translator';
 
 /** The provider's answer, in the client's format: provider -> OpenAI, then OpenAI -> Anthropic for Anthropic clients. */
 export function createResponseTranslator(wireFormat: WireFormat, clientFormat: ClientFormat, model: string): ResponseTranslator {
-  const toOpenAI = providerTranslator(wireFormat);
+  const toOpenAI = providerTranslator(wireFormat, model);
   return clientFormat === 'anthropic' ? new AnthropicClientTranslator(toOpenAI, model) : toOpenAI;
 }
 
-function providerTranslator(wireFormat: WireFormat): ResponseTranslator {
+function providerTranslator(wireFormat: WireFormat, model: string): ResponseTranslator {
   switch (wireFormat) {
     case 'openai':
       return new OpenAIResponseTranslator();
@@ -20,6 +21,8 @@ function providerTranslator(wireFormat: WireFormat): ResponseTranslator {
       return new AnthropicResponseTranslator();
     case 'mistral':
       return new MistralResponseTranslator();
+    case 'gemini':
+      return new GeminiResponseTranslator(model);
     case 'openai-embeddings':
       return new OpenAIEmbeddingsTranslator();
   }

@@ -22,12 +22,17 @@ export interface ResponseTranslator {
   translateError(status: number, body: string): string;
   /** One provider SSE event: zero or more client events. Throws on an in-stream provider error. */
   translateEvent(event: ServerSentEvent): ClientEvent[];
+  /**
+   * The provider's stream ended (its body closed). Formats with an end marker ([DONE], message_stop)
+   * have already said everything; Gemini's has none, so its translator finishes the stream here.
+   */
+  translateEnd?(): ClientEvent[];
   /** Usage and text seen so far in the stream. */
   readonly usage: TokenUsage | null;
   readonly text: string;
 }
 
-export type WireFormat = 'openai' | 'anthropic' | 'mistral' | 'openai-embeddings';
+export type WireFormat = 'openai' | 'anthropic' | 'mistral' | 'gemini' | 'openai-embeddings';
 
 /** What clients speak to the gateway: OpenAI chat completions, or Anthropic Messages. */
 export type ClientFormat = 'openai' | 'anthropic';

@@ -10,3 +10,14 @@ export interface TokenUsage {
   /** Output tokens spent on reasoning (already counted in output_tokens). */
   reasoning_tokens: number;
 }
+
+/** The usage object OpenAI clients read (prompt tokens include cached ones, completion tokens include reasoning). */
+export function toOpenAIUsage(usage: TokenUsage): Record<string, unknown> {
+  return {
+    prompt_tokens: usage.input_tokens,
+    completion_tokens: usage.output_tokens,
+    total_tokens: usage.total_tokens,
+    prompt_tokens_details: { cached_tokens: usage.cached_input_tokens },
+    completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens },
+  };
+}

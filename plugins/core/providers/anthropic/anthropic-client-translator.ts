@@ -69,8 +69,16 @@ export class AnthropicClientTranslator implements ResponseTranslator {
   }
 
   translateEvent(event: ServerSentEvent): ClientEvent[] {
+    return this.fromOpenAI(this.inner.translateEvent(event));
+  }
+
+  translateEnd(): ClientEvent[] {
+    return this.fromOpenAI(this.inner.translateEnd?.() ?? []);
+  }
+
+  private fromOpenAI(openAIEvents: ClientEvent[]): ClientEvent[] {
     const out: ClientEvent[] = [];
-    for (const openAIEvent of this.inner.translateEvent(event)) {
+    for (const openAIEvent of openAIEvents) {
       if (openAIEvent.kind === 'done') {
         out.push(...this.closeBlock());
         out.push(named('message_delta', { type: 'message_delta', delta: { stop_reason: this.stopReason, stop_sequence: null }, usage: anthropicUsage(this.inner.usage) }));

@@ -2,12 +2,12 @@
 import { GatewayError } from '../../errors';
 import type { ServerSentEvent } from '../../http/server-sent-events';
 import { parseJson } from '../../http/parse-json';
-import type { TokenUsage } from '../token-usage';
+import { toOpenAIUsage, type TokenUsage } from '../token-usage';
 import type { ClientEvent, ResponseTranslator, TranslatedBody } from '../response-translator';
 import { malformedAnswer } from '../openai/openai-response-translator';
 import { anthropicError, anthropicMessage, anthropicStreamEvent, type AnthropicUsage } from './anthropic-messages-schemas';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason';
-import { mapAnthropicUsage, toOpenAIUsage } from './map-anthropic-usage';
+import { mapAnthropicUsage } from './map-anthropic-usage';
 
 /** Anthropic error types and the OpenAI error type a client of ours expects for each. */
 const ERROR_TYPES: Record<string, string> = {

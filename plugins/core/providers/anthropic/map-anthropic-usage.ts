@@ -1,4 +1,4 @@
-// Maps Anthropic's usage to the gateway's token usage, and to OpenAI's usage object for clients.
+// Maps Anthropic's usage to the gateway's token usage.
 import type { TokenUsage } from '../token-usage';
 import type { AnthropicUsage } from './anthropic-messages-schemas';
 
@@ -11,14 +11,4 @@ export function mapAnthropicUsage(usage: AnthropicUsage): TokenUsage {
   const input = (usage.input_tokens ?? 0) + cached + (usage.cache_creation_input_tokens ?? 0);
   const output = usage.output_tokens ?? 0;
   return { input_tokens: input, output_tokens: output, total_tokens: input + output, cached_input_tokens: cached, reasoning_tokens: 0 };
-}
-
-export function toOpenAIUsage(usage: TokenUsage): Record<string, unknown> {
-  return {
-    prompt_tokens: usage.input_tokens,
-    completion_tokens: usage.output_tokens,
-    total_tokens: usage.total_tokens,
-    prompt_tokens_details: { cached_tokens: usage.cached_input_tokens },
-    completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens },
-  };
 }
