@@ -78,11 +78,18 @@ export class AiPluginServer extends KongPdkServer {
     return this.GetPluginInfo(name);
   }
 
+  /** Scopes read once per instance: llm-proxy asks for them on every request. */
+  private readonly scopes = new WeakMap<object, LiveInstance>();
+
   liveInstances(): LiveInstance[] {
-    return [...this.instances.values()].map((instance) => ({
-      name: instance.name,
-      scope: splitKongFields(instance.config ?? {}).scope,
-    }));
+    return [...this.instances.values()].map((instance) => {
+      let live = this.scopes.get(instance);
+      if (!live) {
+        live = { name: instance.name, scope: splitKongFields(instance.config ?? {}).scope };
+        this.scopes.set(instance, live);
+      }
+      return live;
+    });
   }
 
   get pendingEvents(): number {

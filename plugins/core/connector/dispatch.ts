@@ -5,7 +5,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import { GatewayError, toGatewayError } from '../errors';
 import { logger } from '../logger';
 import type { DispatchPlan, RequestContext, UpstreamAttempt } from '../context/request-context-store';
-import { admits, beginCall, endCall, healthOf, recordFailure, recordSuccess, type TargetHealth } from '../routing/target-health';
+import { admits, beginCall, endCall, healthOf, recordFailure, recordSuccess } from '../routing/target-health';
 import { backoffDelay, conditionOfStatus, parseRetryAfter, shouldRetryStatus, type RetryCondition } from '../routing/retry-policy';
 import { endStreamWithError, relayStream, relayWhole, sendError, StreamFailedBeforeFirstByte } from './relay';
 import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
@@ -34,6 +34,19 @@ interface CallFailure {
   /** The provider's own error answer, relayed as is when it is the last word. */
   providerAnswer: { status: number; body: string; translator: ResponseTranslator; retryAfter: string | undefined } | null;
   stayAwayMs: number | null;
+}
+
+/** What every provider call of one request shares. */
+interface RequestState {
+  plan: DispatchPlan;
+  hooks: StreamHooks[];
+  summary: ResponseSummary;
+  response: http.ServerResponse;
+  /** Aborted when the client goes away. */
+  clientAbort: AbortController;
+  timings: CallTimings;
+  /** When the connector received the request. */
+  started: number;
 }
 
 /** Timings of the call that answered, for metrics. */
@@ -79,8 +92,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
       calls += 1;
       const attempt = plan.attempts[next]!;
       lastAttempt = attempt;
-      const health = healthOf(attempt.targetKey);
-      const outcome = await call(attempt, Math.min(attempt.timeoutMs, remaining), health, plan, context.hooks, summary, response, abort, calls, timings, started);
+      const outcome = await call(attempt, Math.min(attempt.timeoutMs, remaining), calls, { plan, hooks: context.hooks, summary, response, clientAbort: abort, timings, started });
       if (outcome === null) return void (reason = { kind: 'complete' });
       if (clientGone) break;
       if ('kind' in outcome) return void (reason = outcome); // the stream failed after its first byte
@@ -174,19 +186,9 @@ function chooseAttempt(attempts: UpstreamAttempt[], callsPerAttempt: Map<number,
  * One provider call. Returns null when the answer was relayed, an EndReason when a stream failed
  * after its first byte (nothing more can be done), or a CallFailure the retry policy may act on.
  */
-async function call(
-  attempt: UpstreamAttempt,
-  timeoutMs: number,
-  health: TargetHealth,
-  plan: DispatchPlan,
-  hooks: StreamHooks[],
-  summary: ResponseSummary,
-  response: http.ServerResponse,
-  clientAbort: AbortController,
-  calls: number,
-  timings: CallTimings,
-  requestStarted: number,
-): Promise<null | EndReason | CallFailure> {
+async function call(attempt: UpstreamAttempt, timeoutMs: number, calls: number, request: RequestState): Promise<null | EndReason | CallFailure> {
+  const { plan, hooks, summary, response, clientAbort, timings } = request;
+  const health = healthOf(attempt.targetKey);
   const settings = plan.retry.circuitBreaker;
   const started = Date.now();
   // Our own timer: undici's timeouts tick at about half a second, too coarse for a deadline.
@@ -246,7 +248,7 @@ async function call(
       return null;
     }
     try {
-      await relayStream(upstream.body, translator, hooks, summary, response, plan.clientWantsUsage, () => (timings.timeToFirstTokenMs = Date.now() - requestStarted));
+      await relayStream(upstream.body, translator, hooks, summary, response, plan.clientWantsUsage, () => (timings.timeToFirstTokenMs = Date.now() - request.started));
       recordSuccess(health, latency);
       return null;
     } catch (error) {
