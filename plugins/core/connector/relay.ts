@@ -12,7 +12,8 @@ export function relayWhole(body: string, status: number, translator: ResponseTra
     const translated = translator.translateBody(body);
     summary.usage = translated.usage;
     summary.text = translated.text;
-    text = applyChunkHooks(hooks, translated.body) + applyFlushHooks(hooks);
+    // A whole body is one chunk: hooks see all of it, so there is nothing held back to flush.
+    text = applyChunkHooks(hooks, translated.body);
   } else text = translator.translateError(status, body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   response.end(text);

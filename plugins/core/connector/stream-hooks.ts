@@ -28,7 +28,8 @@ export interface ResponseSummary {
  * Registered by a plugin's access phase on the request context; run by the connector.
  * - `onChunk` may rewrite a chunk (PII restore) or throw a GatewayError to stop the answer (output guard).
  *   It may hold bytes back by returning a shorter string; whatever it holds it must give back in `onFlush`.
- * - `onFlush` is called once before the end of a successful response, for held-back bytes.
+ * - `onFlush` is called once before the final event of a successful stream, for held-back bytes
+ *   (a whole, non-streamed answer is a single chunk: nothing is held back, no flush).
  * - `onEnd` is called exactly once, whatever happened (token commit, cache fill, audit).
  */
 export interface StreamHooks {
