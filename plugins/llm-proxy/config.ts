@@ -37,6 +37,16 @@ const target = z
   .refine((t) => t.provider !== 'azure' || t.model !== undefined, { message: 'azure targets name their deployment in model', path: ['model'] });
 export type LlmProxyTarget = z.output<typeof target>;
 
+const complexityRule = z.object({
+  name: z.string().min(1).describe('Name of the rule, shown in the x-ai-routing header and the log.'),
+  min_prompt_tokens: z.number().int().min(0).optional().describe('Matches prompts of at least this many tokens (estimated as UTF-8 bytes / 4).'),
+  max_prompt_tokens: z.number().int().min(0).optional().describe('Matches prompts of at most this many tokens (estimated as UTF-8 bytes / 4).'),
+  tools: z.boolean().optional().describe('Matches requests that do (true) or do not (false) offer tools.'),
+  images: z.boolean().optional().describe('Matches requests that do (true) or do not (false) contain images.'),
+  reasoning_effort: z.array(z.enum(['minimal', 'low', 'medium', 'high'])).optional().describe('Matches requests asking for one of these reasoning efforts.'),
+  targets: z.array(z.string().min(1)).min(1).describe('Names of the targets that serve matching requests (balanced and falling back among themselves).'),
+});
+
 const balancer = z
   .object({
     algorithm: z
@@ -81,6 +91,10 @@ export const llmProxyConfig = z
     .record(z.string().min(1), z.array(z.string().min(1)).min(1))
     .default({})
     .describe('Model names clients may send, each mapped to the names of the targets that serve it (e.g. `fast: [groq-llama, gpt-4o-mini]`). A request naming an alias goes only to those targets.'),
+  complexity_routing: z
+    .array(complexityRule)
+    .default([])
+    .describe('Rules tried in order for requests that name no alias: the first whose conditions all hold picks the targets. Requests matching none go to all targets.'),
   strict_models: z
     .boolean()
     .default(false)
@@ -107,6 +121,11 @@ export const llmProxyConfig = z
     }
     names.forEach((name, index) => {
       if (names.indexOf(name) !== index) context.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `target name "${name}" is used twice` });
+    });
+    config.complexity_routing.forEach((rule, ruleIndex) => {
+      for (const member of rule.targets) {
+        if (!names.includes(member)) context.addIssue({ code: 'custom', path: ['complexity_routing', ruleIndex, 'targets'], message: `names unknown target "${member}"; the targets are ${names.join(', ')}` });
+      }
     });
     for (const [alias, members] of Object.entries(config.aliases)) {
       for (const member of members) {

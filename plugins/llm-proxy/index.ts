@@ -12,6 +12,7 @@ import { llmProxyConfig, targetNames, type LlmProxyConfig } from './config';
 import { parseClientRequest } from './parse-client-request';
 import { planProviderCalls, type OrderedTarget } from './plan-provider-calls';
 import { orderTargets, type TargetView } from './order-targets';
+import { describeRequest, matchComplexityRule, type ComplexityRule } from './complexity-routing';
 import { admits, healthOf } from '../core/routing/target-health';
 
 export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePlugin({
@@ -23,7 +24,8 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   access: async ({ pdk, config, scope, context }: AccessInput<LlmProxyConfig>) => {
     await requireAllPolicies(pdk, context, scope);
     const client = parseClientRequest(context.rawBody, config.max_request_body_bytes, config.route_type);
-    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model);
+    const rule = client.operation === 'chat' ? matchComplexityRule(describeRequest(client.request), config.complexity_routing) : null;
+    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model, rule);
     context.plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? scope.serviceId ?? 'global');
     await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
   },
@@ -36,14 +38,15 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
 const roundRobinStates = new Map<string, Map<string, number[]>>();
 
 /**
- * The targets that may serve a request for `model` (an alias's members, or all), ordered from their
- * live health and the balancing algorithm.
+ * The targets that may serve a request: an alias's members when the client names one, else the
+ * matching complexity rule's, else all; ordered from their live health and the balancing algorithm.
  */
-function chooseTargets(config: LlmProxyConfig, pluginId: string, model: string | undefined): { targets: OrderedTarget[]; routing: string } {
+function chooseTargets(config: LlmProxyConfig, pluginId: string, model: string | undefined, rule: ComplexityRule | null): { targets: OrderedTarget[]; routing: string } {
   const names = targetNames(config.targets);
   const keys = names.map((name, index) => `${pluginId}/${index}/${name}`);
-  const members = model === undefined ? undefined : config.aliases[model];
-  if (members === undefined && config.strict_models) {
+  const aliasMembers = model === undefined ? undefined : config.aliases[model];
+  const members = aliasMembers ?? rule?.targets;
+  if (aliasMembers === undefined && config.strict_models) {
     const known = Object.keys(config.aliases);
     throw badRequest(`The model '${model ?? ''}' does not exist on this route; use one of: ${known.join(', ') || '(none configured)'}.`, 'model_not_found');
   }
@@ -56,7 +59,8 @@ function chooseTargets(config: LlmProxyConfig, pluginId: string, model: string |
   let roundRobin = roundRobinStates.get(pluginId);
   if (!roundRobin) roundRobinStates.set(pluginId, (roundRobin = new Map()));
   const ordered = orderTargets(views, config.balancer.algorithm, roundRobin);
-  const decision = members === undefined ? ordered.decision : `alias=${model};${ordered.decision}`;
+  const chosenBy = aliasMembers !== undefined ? `alias=${model};` : rule ? `rule=${rule.name};` : '';
+  const decision = `${chosenBy}${ordered.decision}`;
   const order = ordered.order;
   const targets = order.map((index) => {
     const target = config.targets[index]!;

@@ -44,6 +44,12 @@ services:
                 - { name: backup, provider: openai-compatible, base_url: "http://mock-b:9090/v1", model: m-backup }`,
   `              aliases: { fast: [backup], smart: [primary, backup] }
               strict_models: true`,
+)}${route(
+  'complexity',
+  PRIMARY_AND_BACKUP,
+  `              complexity_routing:
+                - { name: with-tools, tools: true, targets: [primary] }
+                - { name: long-prompt, min_prompt_tokens: 50, targets: [backup] }`,
 )}${route('all-down', PRIMARY_AND_BACKUP, `              circuit_breaker: { failure_threshold: 1, open_seconds: 30 }
               fallback: { backoff_initial_ms: 0 }`)}
 ${DEMO_CONSUMER_YML}`;
@@ -182,6 +188,19 @@ describe('llm-proxy fallback across targets', () => {
     assert.equal(body.error.code, 'model_not_found');
     assert.match(body.error.message, /fast, smart/);
     assert.deepEqual(counts(), before);
+  });
+
+  it('routes by what the request needs: tools to one target, long prompts to another, the rest by priority', async () => {
+    const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }];
+    const withTools = await postChat(`${gateway.kong.url}/complexity`, { ...chatRequest('x'.repeat(400)), tools });
+    assert.equal(withTools.headers.get('x-ai-target'), 'primary', 'the first matching rule wins');
+    assert.match(withTools.headers.get('x-ai-routing') ?? '', /^rule=with-tools;/);
+    const long = await postChat(`${gateway.kong.url}/complexity`, chatRequest('x'.repeat(400)));
+    assert.equal(long.headers.get('x-ai-target'), 'backup');
+    assert.match(long.headers.get('x-ai-routing') ?? '', /^rule=long-prompt;/);
+    const short = await postChat(`${gateway.kong.url}/complexity`, chatRequest('hi'));
+    assert.equal(short.headers.get('x-ai-target'), 'primary');
+    assert.match(short.headers.get('x-ai-routing') ?? '', /^priority=1;/);
   });
 
   it('answers 503 with Retry-After while every target is cooling down', async () => {

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderTargets, smoothWeightedPick, type TargetView } from '../../plugins/llm-proxy/order-targets';
+import { describeRequest, matchComplexityRule } from '../../plugins/llm-proxy/complexity-routing';
 import { backoffDelay, parseRetryAfter, shouldRetryStatus, type RetryPolicy } from '../../plugins/core/routing/retry-policy';
 import { admits, beginCall, circuitState, healthOf, recordFailure, recordSuccess, resetTargetHealth } from '../../plugins/core/routing/target-health';
 
@@ -93,5 +94,30 @@ describe('circuit breaker', () => {
     beginCall(health, 30_000);
     recordFailure(health, policy.circuitBreaker, 30_000);
     assert.equal(circuitState(health, 30_500), 'open');
+  });
+});
+
+describe('complexity routing', () => {
+  it('describes a request by estimated prompt tokens, tools, images and reasoning effort', () => {
+    const features = describeRequest({
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'é'.repeat(10) }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AA' } }] }],
+      tools: [{ type: 'function', function: { name: 'f' } }],
+      reasoning_effort: 'high',
+    } as never);
+    assert.deepEqual(features, { promptTokens: 5, hasTools: true, hasImages: true, reasoningEffort: 'high' });
+  });
+
+  it('picks the first rule whose every condition holds', () => {
+    const rules = [
+      { name: 'reasoning', reasoning_effort: ['high'], targets: ['big'] },
+      { name: 'vision', images: true, targets: ['vision'] },
+      { name: 'short', max_prompt_tokens: 100, tools: false, targets: ['small'] },
+    ];
+    const base = { promptTokens: 10, hasTools: false, hasImages: false, reasoningEffort: null };
+    assert.equal(matchComplexityRule(base, rules)?.name, 'short');
+    assert.equal(matchComplexityRule({ ...base, hasImages: true }, rules)?.name, 'vision');
+    assert.equal(matchComplexityRule({ ...base, reasoningEffort: 'high', hasImages: true }, rules)?.name, 'reasoning');
+    assert.equal(matchComplexityRule({ ...base, promptTokens: 500 }, rules), null);
+    assert.equal(matchComplexityRule({ ...base, hasTools: true }, rules), null);
   });
 });
