@@ -8,8 +8,9 @@ import type { LiveInstance } from './runtime';
 
 /*
  * kong-pdk's lib/mod.js calls `require('ts-node').register()` when loaded, to compile .ts plugins
- * on the fly. We ship compiled JavaScript, and ts-node's register() crashes when it finds a
- * TypeScript without the JS compiler API (7.x). So kong-pdk gets a register() that does nothing.
+ * on the fly. We ship compiled JavaScript, and register() crashes when the TypeScript that ts-node
+ * resolves has no JS compiler API (7.x) or is missing (a production install without dev
+ * dependencies). So kong-pdk gets a register() that does nothing.
  */
 const kongPdkDirectory = path.dirname(require.resolve('kong-pdk/package.json'));
 const tsNode = require.resolve('ts-node', { paths: [kongPdkDirectory] });
