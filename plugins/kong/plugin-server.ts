@@ -8,9 +8,10 @@ import type { LiveInstance } from './runtime';
 
 /*
  * kong-pdk's lib/mod.js calls `require('ts-node').register()` when loaded, to compile .ts plugins
- * on the fly. We ship compiled JavaScript, and register() crashes when the TypeScript that ts-node
- * resolves has no JS compiler API (7.x) or is missing (a production install without dev
- * dependencies). So kong-pdk gets a register() that does nothing.
+ * on the fly. We ship compiled JavaScript, and that call loads the TypeScript compiler into every
+ * start, query commands included (measured in a production install: +0.13 s and +53 MB RSS), hooks
+ * `require` for .ts files process-wide, and crashes outright with TypeScript 7 (no JS compiler API).
+ * So kong-pdk gets a register() that does nothing.
  */
 const kongPdkDirectory = path.dirname(require.resolve('kong-pdk/package.json'));
 const tsNode = require.resolve('ts-node', { paths: [kongPdkDirectory] });
