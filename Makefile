@@ -29,6 +29,7 @@ dump: build
 
 bench: build
 	$(NODE) dist/bench/run.js
+	$(NODE) dist/bench/streams.js
 
 eval: build
 	$(NODE) dist/eval/run.js

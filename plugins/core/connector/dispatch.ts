@@ -14,8 +14,11 @@ import { costOf } from '../pricing/price-table';
 import { recordRequest } from '../metrics';
 import type { ResponseTranslator } from '../providers/response-translator';
 
-/** Shared keep-alive pool for every provider call made by this process. */
-const providerAgent = new Agent({ keepAliveTimeout: 30_000, connections: 512, bodyTimeout: 300_000 });
+/**
+ * Shared keep-alive pool for every provider call made by this process. No cap on connections per
+ * provider: each stream holds one for its whole answer, and a cap would queue streams behind others.
+ */
+const providerAgent = new Agent({ keepAliveTimeout: 30_000, connections: null, bodyTimeout: 300_000 });
 
 /** Response headers that say who served (documented in README). */
 export const SERVED_BY_HEADERS = {
