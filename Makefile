@@ -30,6 +30,7 @@ dump: build
 bench: build
 	$(NODE) dist/bench/run.js
 	$(NODE) dist/bench/streams.js
+	$(NODE) dist/bench/portkey.js
 
 eval: build
 	$(NODE) dist/eval/run.js

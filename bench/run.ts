@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Agent, request } from 'undici';
+import { openLoop, round, type LoadResult } from './load';
 import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
 
 const RATE_PER_SECOND = Number(process.env.BENCH_RATE ?? 200);
@@ -44,67 +44,28 @@ services:
   'all-five-plugins': null,
 };
 
-interface ScenarioResult {
-  requests: number;
-  errors: number;
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
+interface ScenarioResult extends LoadResult {
   rpc_calls_per_request: number;
 }
 
-async function runScenario(name: string, yml: string | null): Promise<ScenarioResult> {
+async function runScenario(yml: string | null): Promise<ScenarioResult> {
   const declarativeConfig = yml === null ? undefined : writeKongYml(yml);
   const gateway = await startGateway({ declarativeConfig, pluginServerEnvironment: { AI_LOG_LEVEL: 'warn' } });
   try {
-    const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
     const url = `${gateway.kong.url}/v1/chat/completions`;
-    const send = async (): Promise<number> => {
-      const started = process.hrtime.bigint();
-      const response = await request(url, { method: 'POST', body: BODY, headers: { 'content-type': 'application/json', apikey: DEMO_API_KEY }, dispatcher: agent });
-      await response.body.text();
-      if (response.statusCode !== 200) throw new Error(`${name}: status ${response.statusCode}`);
-      return Number(process.hrtime.bigint() - started) / 1e6;
-    };
-    for (let index = 0; index < WARMUP_REQUESTS; index += 1) await send();
     const rpcBefore = gateway.kong.rpcCalls;
-    const total = RATE_PER_SECOND * DURATION_SECONDS;
-    const latencies: number[] = [];
-    let errors = 0;
-    const start = performance.now();
-    const pending: Array<Promise<void>> = [];
-    // Open loop: requests leave on schedule whatever the previous ones are doing.
-    for (let index = 0; index < total; index += 1) {
-      const due = start + (index * 1000) / RATE_PER_SECOND;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      pending.push(send().then((latency) => void latencies.push(latency), () => void (errors += 1)));
-    }
-    await Promise.all(pending);
-    await agent.close();
-    return {
-      requests: total,
-      errors,
-      p50_ms: percentile(latencies, 0.5),
-      p90_ms: percentile(latencies, 0.9),
-      p99_ms: percentile(latencies, 0.99),
-      rpc_calls_per_request: (gateway.kong.rpcCalls - rpcBefore) / total,
-    };
+    const result = await openLoop(url, BODY, { apikey: DEMO_API_KEY }, RATE_PER_SECOND, DURATION_SECONDS, WARMUP_REQUESTS);
+    // The warm-up's calls count too: per request over all that were sent.
+    return { ...result, rpc_calls_per_request: round((gateway.kong.rpcCalls - rpcBefore) / (result.requests + WARMUP_REQUESTS)) };
   } finally {
     await gateway.stop();
   }
 }
 
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const value = sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN;
-  return Math.round(value * 100) / 100;
-}
-
 async function main(): Promise<void> {
   const results: Record<string, ScenarioResult> = {};
   for (const [name, yml] of Object.entries(SCENARIOS)) {
-    results[name] = await runScenario(name, yml);
+    results[name] = await runScenario(yml);
     process.stdout.write(`${name.padEnd(18)} ${JSON.stringify(results[name])}\n`);
   }
   const direct = results.direct!;
@@ -128,10 +89,6 @@ async function main(): Promise<void> {
   fs.mkdirSync(directory, { recursive: true });
   fs.writeFileSync(path.join(directory, 'foundation.json'), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`saved bench/results/foundation.json\n`);
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }
 
 main().catch((error: unknown) => {

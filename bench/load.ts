@@ -1,0 +1,53 @@
+// Open-loop load and the statistics every benchmark reports.
+import fs from 'node:fs';
+import { Agent, request } from 'undici';
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+}
+
+/** Sends `rate` requests a second for `seconds`, on schedule whatever earlier ones are doing (open loop). */
+export async function openLoop(url: string, body: string, headers: Record<string, string>, rate: number, seconds: number, warmup = 200): Promise<LoadResult> {
+  const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
+  const send = async (): Promise<number> => {
+    const started = process.hrtime.bigint();
+    const response = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, dispatcher: agent });
+    await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  for (let index = 0; index < warmup; index += 1) await send();
+  const total = rate * seconds;
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const pending: Array<Promise<void>> = [];
+  for (let index = 0; index < total; index += 1) {
+    const wait = start + (index * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(send().then((latency) => void latencies.push(latency), () => void (errors += 1)));
+  }
+  await Promise.all(pending);
+  await agent.close();
+  return { requests: total, errors, p50_ms: percentile(latencies, 0.5), p90_ms: percentile(latencies, 0.9), p99_ms: percentile(latencies, 0.99) };
+}
+
+export function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return round(sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN);
+}
+
+export function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After the command name: state is field 3, utime field 14, stime field 15 (1-based, proc(5)).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
