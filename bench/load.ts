@@ -1,4 +1,4 @@
-// Open-loop load and the statistics every benchmark reports.
+// What every benchmark shares: the kong.yml variants, the request, open-loop load and its statistics.
 import fs from 'node:fs';
 import { Agent, request } from 'undici';
 
@@ -9,6 +9,36 @@ export interface LoadResult {
   p90_ms: number;
   p99_ms: number;
 }
+
+/** A non-streaming chat completion, the request every latency benchmark sends. */
+export const CHAT_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Benchmark prompt: say hello.' }] });
+
+/** Kong (stand-in) proxying straight to the mock: the baseline. `http://mock-llm:9090` becomes the mock's address. */
+export const DIRECT_KONG_YML = `_format_version: "3.0"
+services:
+  - name: provider
+    url: http://mock-llm:9090/v1
+    routes:
+      - name: chat
+        paths: [/v1]
+        response_buffering: false
+`;
+
+/** Kong with llm-proxy only: the connector in the path, no policy plugin. */
+export const LLM_PROXY_KONG_YML = `_format_version: "3.0"
+services:
+  - name: ai-connector
+    url: http://127.0.0.1:8787
+    routes:
+      - name: chat
+        paths: [/v1/chat/completions]
+        response_buffering: false
+        plugins:
+          - name: llm-proxy
+            config:
+              targets:
+                - { provider: openai-compatible, model: gpt-4o-mini, base_url: "http://mock-llm:9090/v1", api_key: "{vault://env/mock-llm-api-key}" }
+`;
 
 /** Sends `rate` requests a second for `seconds`, on schedule whatever earlier ones are doing (open loop). */
 export async function openLoop(url: string, body: string, headers: Record<string, string>, rate: number, seconds: number, warmup = 200): Promise<LoadResult> {

@@ -6,34 +6,10 @@ import path from 'node:path';
 import { startMockLlm } from '../test/mock-llm/mock-llm';
 import { freePort } from '../test/support/free-port';
 import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
-import { cpuSeconds, openLoop, round, type LoadResult } from './load';
+import { CHAT_BODY, DIRECT_KONG_YML, LLM_PROXY_KONG_YML, cpuSeconds, openLoop, round, type LoadResult } from './load';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Benchmark prompt: say hello.' }] });
-
-const DIRECT = `_format_version: "3.0"
-services:
-  - name: provider
-    url: http://mock-llm:9090/v1
-    routes:
-      - name: chat
-        paths: [/v1]
-`;
-const LLM_PROXY = `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:
-      - name: chat
-        paths: [/v1/chat/completions]
-        plugins:
-          - name: llm-proxy
-            config:
-              targets:
-                - { provider: openai-compatible, model: gpt-4o-mini, base_url: "http://mock-llm:9090/v1", api_key: "{vault://env/mock-llm-api-key}" }
-`;
-
 interface Measured extends LoadResult {
   cpu_ms_per_request: number | null;
 }
@@ -51,9 +27,9 @@ async function measurePortkey(mockUrl: string): Promise<Measured> {
     }
     const headers = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': mockUrl, authorization: 'Bearer mock-key' };
     const url = `http://127.0.0.1:${port}/v1/chat/completions`;
-    await openLoop(url, BODY, headers, RATE, 1); // warm up the process before counting its CPU
+    await openLoop(url, CHAT_BODY, headers, RATE, 1); // warm up the process before counting its CPU
     const cpuBefore = cpuSeconds(child.pid!);
-    const result = await openLoop(url, BODY, headers, RATE, SECONDS, 0);
+    const result = await openLoop(url, CHAT_BODY, headers, RATE, SECONDS, 0);
     return { ...result, cpu_ms_per_request: round(((cpuSeconds(child.pid!) - cpuBefore) * 1000) / result.requests) };
   } finally {
     child.kill('SIGTERM');
@@ -65,10 +41,10 @@ async function measureOurs(yml: string, countPluginServerCpu: boolean): Promise<
   const gateway = await startGateway({ declarativeConfig: writeKongYml(yml), pluginServerEnvironment: { AI_LOG_LEVEL: 'warn' } });
   try {
     const url = `${gateway.kong.url}/v1/chat/completions`;
-    await openLoop(url, BODY, { apikey: DEMO_API_KEY }, RATE, 1);
+    await openLoop(url, CHAT_BODY, { apikey: DEMO_API_KEY }, RATE, 1);
     const pid = gateway.kong.pluginServer?.child?.pid;
     const cpuBefore = countPluginServerCpu && pid ? cpuSeconds(pid) : 0;
-    const result = await openLoop(url, BODY, { apikey: DEMO_API_KEY }, RATE, SECONDS, 0);
+    const result = await openLoop(url, CHAT_BODY, { apikey: DEMO_API_KEY }, RATE, SECONDS, 0);
     return { ...result, cpu_ms_per_request: countPluginServerCpu && pid ? round(((cpuSeconds(pid) - cpuBefore) * 1000) / result.requests) : null };
   } finally {
     await gateway.stop();
@@ -80,13 +56,13 @@ async function main(): Promise<void> {
   let mockDirect: LoadResult;
   let portkey: Measured;
   try {
-    mockDirect = await openLoop(`${mock.url}/chat/completions`, BODY, {}, RATE, SECONDS);
+    mockDirect = await openLoop(`${mock.url}/chat/completions`, CHAT_BODY, {}, RATE, SECONDS);
     portkey = await measurePortkey(mock.url);
   } finally {
     await mock.close();
   }
-  const standInDirect = await measureOurs(DIRECT, false);
-  const ours = await measureOurs(LLM_PROXY, true);
+  const standInDirect = await measureOurs(DIRECT_KONG_YML, false);
+  const ours = await measureOurs(LLM_PROXY_KONG_YML, true);
   const portkeyAdded = { p50_ms: round(portkey.p50_ms - mockDirect.p50_ms), p99_ms: round(portkey.p99_ms - mockDirect.p99_ms) };
   const oursAdded = { p50_ms: round(ours.p50_ms - standInDirect.p50_ms), p99_ms: round(ours.p99_ms - standInDirect.p99_ms) };
   const report = {

@@ -2,47 +2,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openLoop, round, type LoadResult } from './load';
+import { CHAT_BODY, DIRECT_KONG_YML, LLM_PROXY_KONG_YML, openLoop, round, type LoadResult } from './load';
 import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
 
 const RATE_PER_SECOND = Number(process.env.BENCH_RATE ?? 200);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_REQUESTS = 200;
-const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Benchmark prompt: say hello.' }] });
-
-/** kong.yml variants, in the repo's own format; `http://mock-llm:9090` is replaced by the mock's address. */
-const SCENARIOS: Record<string, string | null> = {
-  // Kong (stand-in) proxying straight to the provider: the baseline.
-  direct: `_format_version: "3.0"
-services:
-  - name: provider
-    url: http://mock-llm:9090/v1
-    routes:
-      - name: chat
-        paths: [/v1]
-        response_buffering: false
-`,
-  // Kong with llm-proxy only: the connector in the path, no policy plugin.
-  'llm-proxy': `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:
-      - name: chat
-        paths: [/v1/chat/completions]
-        response_buffering: false
-        plugins:
-          - name: llm-proxy
-            config:
-              targets:
-                - provider: openai-compatible
-                  model: gpt-4o-mini
-                  base_url: http://mock-llm:9090/v1
-                  api_key: "{vault://env/mock-llm-api-key}"
-`,
-  // The repo's kong.yml: key-auth and all five plugins (four still pass requests through).
-  'all-five-plugins': null,
-};
+/** kong.yml variants; null is the repo's kong.yml: key-auth and all five plugins (four still pass requests through). */
+const SCENARIOS: Record<string, string | null> = { direct: DIRECT_KONG_YML, 'llm-proxy': LLM_PROXY_KONG_YML, 'all-five-plugins': null };
 
 interface ScenarioResult extends LoadResult {
   rpc_calls_per_request: number;
@@ -54,7 +21,7 @@ async function runScenario(yml: string | null): Promise<ScenarioResult> {
   try {
     const url = `${gateway.kong.url}/v1/chat/completions`;
     const rpcBefore = gateway.kong.rpcCalls;
-    const result = await openLoop(url, BODY, { apikey: DEMO_API_KEY }, RATE_PER_SECOND, DURATION_SECONDS, WARMUP_REQUESTS);
+    const result = await openLoop(url, CHAT_BODY, { apikey: DEMO_API_KEY }, RATE_PER_SECOND, DURATION_SECONDS, WARMUP_REQUESTS);
     // The warm-up's calls count too: per request over all that were sent.
     return { ...result, rpc_calls_per_request: round((gateway.kong.rpcCalls - rpcBefore) / (result.requests + WARMUP_REQUESTS)) };
   } finally {

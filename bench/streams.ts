@@ -4,20 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml, type Gateway } from '../test/support/gateway';
+import { DIRECT_KONG_YML, percentile } from './load';
 
 const TTFT_REQUESTS = Number(process.env.BENCH_TTFT_REQUESTS ?? 300);
 const CONCURRENT_STREAMS = Number(process.env.BENCH_CONCURRENT_STREAMS ?? 1000);
 const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Benchmark prompt: stream.' }] });
-
-const DIRECT = `_format_version: "3.0"
-services:
-  - name: provider
-    url: http://mock-llm:9090/v1
-    routes:
-      - name: chat
-        paths: [/v1]
-        response_buffering: false
-`;
 
 /** Sends one streamed request; resolves with the time to the first SSE data line and whether [DONE] arrived. */
 async function stream(url: string, agent: Agent): Promise<{ firstTokenMs: number; complete: boolean }> {
@@ -88,13 +79,8 @@ async function concurrentStreams(gateway: Gateway): Promise<Record<string, numbe
   };
 }
 
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN) * 100) / 100;
-}
-
 async function main(): Promise<void> {
-  const direct = await startGateway({ declarativeConfig: writeKongYml(DIRECT) });
+  const direct = await startGateway({ declarativeConfig: writeKongYml(DIRECT_KONG_YML) });
   const directTtft = await timeToFirstToken(direct).finally(() => direct.stop());
   process.stdout.write(`streaming TTFT, direct:           ${JSON.stringify(directTtft)}\n`);
   const chain = await startGateway({ pluginServerEnvironment: { AI_LOG_LEVEL: 'warn' } });
