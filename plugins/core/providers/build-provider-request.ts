@@ -2,6 +2,7 @@
 import type { OpenAIChatRequest } from './openai/openai-chat-schemas';
 import type { OpenAIEmbeddingsRequest } from './openai/openai-embeddings-schemas';
 import { badRequest } from '../errors';
+import { unsupportedParameter } from './request-checks';
 import type { WireFormat } from './response-translator';
 import { convertToAnthropicMessages } from './anthropic/convert-to-anthropic-messages';
 import { convertToMistralChat } from './mistral/convert-to-mistral-chat';
@@ -100,7 +101,7 @@ export function buildEmbeddingsRequest(provider: Provider, request: OpenAIEmbedd
       // Mistral takes model and input (and rejects fields it does not know).
       for (const field of ['dimensions', 'encoding_format', 'user']) {
         if (body[field] !== undefined && !(field === 'encoding_format' && body[field] === 'float')) {
-          throw badRequest(`Unsupported parameter: '${field}' cannot be honoured by this route's Mistral target.`, 'unsupported_parameter');
+          throw unsupportedParameter(field, 'Mistral');
         }
         delete body[field];
       }

@@ -1,6 +1,7 @@
 // Converts an OpenAI chat completion request into an Anthropic Messages request, refusing what Anthropic cannot honour.
 import { badRequest } from '../../errors';
 import type { OpenAIChatRequest } from '../openai/openai-chat-schemas';
+import { OPENAI_ONLY_PARAMETERS, refuseParameters, textOfContent, unsupportedParameter } from '../request-checks';
 
 export interface AnthropicRequestOptions {
   model: string;
@@ -11,17 +12,15 @@ export interface AnthropicRequestOptions {
 
 type Json = Record<string, unknown>;
 
-/** OpenAI parameters with no Anthropic equivalent: refused with a 400 rather than silently dropped. */
-const UNSUPPORTED = ['logprobs', 'top_logprobs', 'logit_bias', 'seed', 'audio', 'modalities', 'prediction', 'functions', 'function_call'];
 
 export function convertToAnthropicMessages(request: OpenAIChatRequest, options: AnthropicRequestOptions): Json {
   const raw = request as Json;
-  for (const field of UNSUPPORTED) if (raw[field] !== undefined && raw[field] !== null && raw[field] !== false) throw unsupported(field);
-  if (typeof raw.n === 'number' && raw.n !== 1) throw unsupported('n', 'only n=1 is possible');
-  for (const penalty of ['frequency_penalty', 'presence_penalty']) if (typeof raw[penalty] === 'number' && raw[penalty] !== 0) throw unsupported(penalty);
+  refuseParameters(raw, [...OPENAI_ONLY_PARAMETERS, 'seed'], 'Anthropic');
+  if (typeof raw.n === 'number' && raw.n !== 1) throw unsupportedParameter('n', 'Anthropic', 'only n=1 is possible');
+  for (const penalty of ['frequency_penalty', 'presence_penalty']) if (typeof raw[penalty] === 'number' && raw[penalty] !== 0) throw unsupportedParameter(penalty, 'Anthropic');
   const format = (raw.response_format as Json | undefined)?.type;
-  if (format !== undefined && format !== 'text') throw unsupported('response_format', `${String(format)} has no Anthropic equivalent yet`);
-  if (typeof raw.temperature === 'number' && raw.temperature > 1) throw unsupported('temperature', 'Anthropic accepts 0 to 1');
+  if (format !== undefined && format !== 'text') throw unsupportedParameter('response_format', 'Anthropic', `${String(format)} has no Anthropic equivalent yet`);
+  if (typeof raw.temperature === 'number' && raw.temperature > 1) throw unsupportedParameter('temperature', 'Anthropic', 'Anthropic accepts 0 to 1');
 
   const system: string[] = [];
   const messages: Json[] = [];
@@ -31,7 +30,7 @@ export function convertToAnthropicMessages(request: OpenAIChatRequest, options: 
       case 'system':
       case 'developer':
         // Anthropic has one system prompt: every system or developer message joins it, in order.
-        system.push(textOf(message.content, where));
+        system.push(textOfContent(message.content, where));
         break;
       case 'user':
         messages.push({ role: 'user', content: userContent(message.content, where) });
@@ -40,7 +39,7 @@ export function convertToAnthropicMessages(request: OpenAIChatRequest, options: 
         messages.push({ role: 'assistant', content: assistantContent(message as Json, where) });
         break;
       case 'tool':
-        messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: String((message as Json).tool_call_id ?? ''), content: textOf(message.content, where) }] });
+        messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: String((message as Json).tool_call_id ?? ''), content: textOfContent(message.content, where) }] });
         break;
       default:
         throw badRequest(`Invalid value for '${where}.role': '${message.role}' is not supported by Anthropic targets.`, 'unsupported_parameter');
@@ -64,18 +63,6 @@ export function convertToAnthropicMessages(request: OpenAIChatRequest, options: 
   return body;
 }
 
-function textOf(content: unknown, where: string): string {
-  if (typeof content === 'string') return content;
-  if (content === null || content === undefined) return '';
-  if (!Array.isArray(content)) throw badRequest(`Invalid value for '${where}.content'.`, 'invalid_request_body');
-  return content
-    .map((part: Json, index) => {
-      if (part.type !== 'text' || typeof part.text !== 'string') throw badRequest(`Invalid value for '${where}.content[${index}]': only text parts are allowed here.`, 'invalid_request_body');
-      return part.text;
-    })
-    .join('\n');
-}
-
 function userContent(content: unknown, where: string): string | Json[] {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) throw badRequest(`Invalid value for '${where}.content'.`, 'invalid_request_body');
@@ -96,7 +83,7 @@ function imageBlock(url: unknown, where: string): Json {
 
 function assistantContent(message: Json, where: string): Json[] {
   const blocks: Json[] = [];
-  const text = textOf(message.content, where);
+  const text = textOfContent(message.content, where);
   if (text !== '') blocks.push({ type: 'text', text });
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as Json[]) : [];
   toolCalls.forEach((call, index) => {
@@ -129,8 +116,4 @@ function convertToolChoice(choice: unknown, parallel: unknown): Json | undefined
   const name = ((choice as Json).function as Json | undefined)?.name;
   if (typeof name === 'string') return { type: 'tool', name, ...disableParallel };
   throw badRequest("Invalid value for 'tool_choice'.", 'invalid_request_body');
-}
-
-function unsupported(field: string, why = 'Anthropic has no equivalent'): Error {
-  return badRequest(`Unsupported parameter: '${field}' cannot be honoured by this route's Anthropic target (${why}).`, 'unsupported_parameter');
 }

@@ -1,16 +1,13 @@
 // Converts an OpenAI chat completion request into a Gemini generateContent request, refusing what Gemini cannot honour.
 import { badRequest } from '../../errors';
 import type { OpenAIChatRequest } from '../openai/openai-chat-schemas';
+import { OPENAI_ONLY_PARAMETERS, refuseParameters, textOfContent, unsupportedParameter } from '../request-checks';
 
 type Json = Record<string, unknown>;
 
-const UNSUPPORTED = ['logprobs', 'top_logprobs', 'logit_bias', 'audio', 'modalities', 'prediction', 'functions', 'function_call'];
-
 export function convertToGeminiRequest(request: OpenAIChatRequest): Json {
   const raw = request as Json;
-  for (const field of UNSUPPORTED) {
-    if (raw[field] !== undefined && raw[field] !== null && raw[field] !== false) throw badRequest(`Unsupported parameter: '${field}' cannot be honoured by this route's Gemini target.`, 'unsupported_parameter');
-  }
+  refuseParameters(raw, OPENAI_ONLY_PARAMETERS, 'Gemini');
   const system: string[] = [];
   const contents: Json[] = [];
   // Gemini answers a tool result by function name; OpenAI's tool message only has the call id.
@@ -21,14 +18,14 @@ export function convertToGeminiRequest(request: OpenAIChatRequest): Json {
     switch (message.role) {
       case 'system':
       case 'developer':
-        system.push(textOf(m.content, where));
+        system.push(textOfContent(m.content, where));
         break;
       case 'user':
         contents.push({ role: 'user', parts: userParts(m.content, where) });
         break;
       case 'assistant': {
         const parts: Json[] = [];
-        const text = textOf(m.content, where);
+        const text = textOfContent(m.content, where);
         if (text !== '') parts.push({ text });
         for (const call of (m.tool_calls as Json[] | undefined) ?? []) {
           const fn = call.function as Json;
@@ -41,7 +38,7 @@ export function convertToGeminiRequest(request: OpenAIChatRequest): Json {
       case 'tool': {
         const name = functionNames.get(String(m.tool_call_id));
         if (name === undefined) throw badRequest(`Invalid value for '${where}.tool_call_id': no earlier assistant tool call has this id.`, 'invalid_request_body');
-        const content = textOf(m.content, where);
+        const content = textOfContent(m.content, where);
         contents.push({ role: 'user', parts: [{ functionResponse: { name, response: { content } } }] });
         break;
       }
@@ -65,7 +62,7 @@ export function convertToGeminiRequest(request: OpenAIChatRequest): Json {
     generationConfig.responseMimeType = 'application/json';
     generationConfig.responseJsonSchema = (format.json_schema as Json | undefined)?.schema ?? {};
   }
-  if (typeof raw.n === 'number' && raw.n !== 1) throw badRequest("Unsupported parameter: 'n' other than 1 is not supported by this gateway's Gemini translation.", 'unsupported_parameter');
+  if (typeof raw.n === 'number' && raw.n !== 1) throw unsupportedParameter('n', 'Gemini', 'only n=1 is possible');
 
   const body: Json = { contents };
   if (system.length > 0) body.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
@@ -110,13 +107,6 @@ function userParts(content: unknown, where: string): Json[] {
     }
     throw badRequest(`Invalid value for '${where}.content[${index}].type': '${String(part.type)}' is not supported by Gemini targets.`, 'unsupported_parameter');
   });
-}
-
-function textOf(content: unknown, where: string): string {
-  if (typeof content === 'string') return content;
-  if (content === null || content === undefined) return '';
-  if (!Array.isArray(content)) throw badRequest(`Invalid value for '${where}.content'.`, 'invalid_request_body');
-  return content.map((part: Json) => (part.type === 'text' ? String(part.text) : '')).join('\n');
 }
 
 function parseArguments(value: unknown, where: string): unknown {

@@ -1,20 +1,16 @@
 // Converts an OpenAI chat completion request into Mistral's dialect, which refuses fields it does not know.
-import { badRequest } from '../../errors';
 import type { OpenAIChatRequest } from '../openai/openai-chat-schemas';
+import { OPENAI_ONLY_PARAMETERS, refuseParameters } from '../request-checks';
 
 /** Change the answer and have no Mistral equivalent: refused with a 400 rather than dropped. */
-const UNSUPPORTED = ['logprobs', 'top_logprobs', 'logit_bias', 'audio', 'modalities', 'prediction', 'functions', 'function_call', 'reasoning_effort'];
+const UNSUPPORTED = [...OPENAI_ONLY_PARAMETERS, 'reasoning_effort'];
 /** Bookkeeping fields that change nothing in the answer; Mistral rejects unknown fields (422), so they are left out. */
 const DROPPED = ['user', 'store', 'metadata', 'service_tier', 'stream_options'];
 
 export function convertToMistralChat(request: OpenAIChatRequest, model: string, stream: boolean): Record<string, unknown> {
   const body: Record<string, unknown> = { ...request, model };
-  for (const field of UNSUPPORTED) {
-    if (body[field] !== undefined && body[field] !== null && body[field] !== false) {
-      throw badRequest(`Unsupported parameter: '${field}' cannot be honoured by this route's Mistral target.`, 'unsupported_parameter');
-    }
-    delete body[field];
-  }
+  refuseParameters(body, UNSUPPORTED, 'Mistral');
+  for (const field of UNSUPPORTED) delete body[field]; // false / null values: harmless, but Mistral rejects the keys
   for (const field of DROPPED) delete body[field];
   // Same meaning, Mistral's names. Mistral always ends a stream with usage, so stream_options is not needed.
   if (body.max_completion_tokens != null) body.max_tokens = body.max_completion_tokens;
