@@ -6,6 +6,9 @@ export type GatewayErrorType =
   | 'authentication_error' // 401
   | 'permission_error' // 403
   | 'rate_limit_error' // 429
+  | 'tokens' // 429: OpenAI's type for a tokens-per-window limit
+  | 'requests' // 429: OpenAI's type for a requests-per-window limit
+  | 'insufficient_quota' // 429: OpenAI's type for a spent budget
   | 'server_error' // 500, 502, 504
   | 'service_unavailable'; // 503
 

@@ -66,3 +66,25 @@ export function recordRequest(metrics: RequestMetrics): void {
   if (metrics.providerLatencyMs !== null) providerLatency.observe(callLabels, metrics.providerLatencyMs / 1000);
   if (metrics.timeToFirstTokenMs !== null) timeToFirstToken.observe(callLabels, metrics.timeToFirstTokenMs / 1000);
 }
+
+const limitDecisions = new Counter({
+  name: 'kong_ai_token_limit_decisions_total',
+  help: 'token-limit checks by outcome: admitted, refused (429), store_unavailable (admitted or 503 by fault_tolerant).',
+  labelNames: ['outcome', 'limit'],
+  registers: [registry],
+});
+const estimatedCommits = new Counter({
+  name: 'kong_ai_token_limit_estimated_commits_total',
+  help: 'Commits counted by the gateway because the provider reported no usage (stream cut, client abort, usage missing).',
+  labelNames: ['reason'],
+  registers: [registry],
+});
+
+/** `limit` is the refusing limit's name, empty otherwise. */
+export function recordLimitDecision(outcome: 'admitted' | 'refused' | 'store_unavailable', limit = ''): void {
+  limitDecisions.inc({ outcome, limit });
+}
+
+export function recordEstimatedCommit(reason: string): void {
+  estimatedCommits.inc({ reason });
+}

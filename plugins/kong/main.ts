@@ -7,6 +7,7 @@ import { startConnector } from '../core/connector/connector';
 import { logger } from '../core/logger';
 import { ALL_PLUGINS } from './all-plugins';
 import { AiPluginServer } from './plugin-server';
+import { closeRedisClients } from '../token-limit/policies/redis-policy';
 import { runtime } from './runtime';
 
 const USAGE = `Usage:
@@ -57,6 +58,7 @@ async function serve(server: AiPluginServer): Promise<void> {
     logger.info({ signal }, 'stopping');
     server.close();
     runtime.contexts.close();
+    void closeRedisClients();
     for (const listener of listeners) listener.close();
     connector.close();
     for (const socket of sockets.values()) fs.rmSync(socket, { force: true });

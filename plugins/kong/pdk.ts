@@ -75,6 +75,17 @@ export class Pdk {
     return firstValue(await this.kong.client.getIp());
   }
 
+  /** The client's address as Kong's trusted_ips / real_ip settings resolve it (X-Forwarded-For from trusted proxies). */
+  async forwardedIp(): Promise<string | null> {
+    return firstValue(await this.kong.client.getForwardedIp());
+  }
+
+  /** The authenticated consumer's groups (`kong.client.get_consumer_groups`); empty when none. */
+  async consumerGroups(): Promise<KongEntity[]> {
+    const groups: unknown = await this.kong.client.getConsumerGroups();
+    return Array.isArray(groups) ? (groups as KongEntity[]) : [];
+  }
+
   async consumer(): Promise<KongConsumer | null> {
     return (await this.kong.client.getConsumer()) ?? null;
   }

@@ -26,7 +26,10 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
     const client = parseClientRequest(context.rawBody, config.max_request_body_bytes, config.route_type);
     const rule = client.operation === 'chat' ? matchComplexityRule(describeRequest(client.request), config.complexity_routing) : null;
     const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model, rule);
-    context.plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? scope.serviceId ?? 'global');
+    const plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? scope.serviceId ?? 'global');
+    // Budgets are checked against the plan (the models that may serve it, their caps and prices).
+    for (const admit of context.admissions) await admit(plan);
+    context.plan = plan;
     await pdk.setUpstreamHeaders({ [CONTEXT_HEADER]: context.id });
   },
   log: async ({ context }) => {

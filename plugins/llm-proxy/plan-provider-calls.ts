@@ -19,7 +19,7 @@ export interface OrderedTarget {
 export function planProviderCalls(client: ClientRequest, config: LlmProxyConfig, targets: OrderedTarget[], routing: string, route: string): DispatchPlan {
   const stream = client.operation === 'chat' && client.request.stream === true;
   return {
-    operation: client.operation,
+    ...(client.operation === 'chat' ? { operation: 'chat', request: client.request } : { operation: 'embeddings', request: client.request }),
     attempts: targets.map((ordered) => attemptFor(client, config, ordered, stream)),
     retry: retryPolicy(config),
     stream,
@@ -41,11 +41,31 @@ function attemptFor(client: ClientRequest, config: LlmProxyConfig, { target, key
     defaultMaxTokens: config.default_max_tokens,
     ...(target.azure_api_version !== undefined ? { azureApiVersion: target.azure_api_version } : {}),
   };
-  const call =
-    client.operation === 'embeddings'
-      ? buildEmbeddingsRequest(target.provider, client.request, options)
-      : buildProviderRequest(target.provider, withTargetOverrides(client.request, target), options);
-  return { targetKey: key, targetName: name, provider: target.provider, model, timeoutMs: config.upstream_timeout_ms, price: priceOf(target.provider, model, target.price), ...call };
+  let call: ReturnType<typeof buildProviderRequest>;
+  let maxOutput: number | null = 0;
+  if (client.operation === 'embeddings') call = buildEmbeddingsRequest(target.provider, client.request, options);
+  else {
+    const request = withTargetOverrides(client.request, target);
+    call = buildProviderRequest(target.provider, request, options);
+    maxOutput = maxOutputTokens(request, target.provider, config.default_max_tokens);
+  }
+  return {
+    targetKey: key,
+    targetName: name,
+    provider: target.provider,
+    model,
+    timeoutMs: config.upstream_timeout_ms,
+    price: priceOf(target.provider, model, target.price),
+    maxOutputTokens: maxOutput,
+    ...call,
+  };
+}
+
+/** The output cap as sent: the client's (after the target's cap), or llm-proxy's default where the provider requires one. */
+function maxOutputTokens(request: OpenAIChatRequest, provider: LlmProxyTarget['provider'], defaultMaxTokens: number): number | null {
+  const requested = request.max_completion_tokens ?? request.max_tokens ?? null;
+  if (requested !== null) return requested;
+  return provider === 'anthropic' ? defaultMaxTokens : null;
 }
 
 export function retryPolicy(config: LlmProxyConfig): RetryPolicy {

@@ -27,6 +27,8 @@ export interface Consumer {
   id: string;
   username: string | null;
   custom_id: string | null;
+  /** Names of the consumer groups the consumer belongs to (kong.yml `consumers[].groups[].name`). */
+  groups: string[];
 }
 
 export interface Credential {
@@ -87,7 +89,12 @@ export function parseDeclarativeConfig(document: Raw): DeclarativeConfig {
     for (const plugin of list(rawRoute.plugins)) config.plugins.push(toPlugin(plugin, { route: { id: route.id } }));
   }
   for (const rawConsumer of list(document.consumers)) {
-    const consumer: Consumer = { id: idOf(rawConsumer), username: stringOrNull(rawConsumer.username), custom_id: stringOrNull(rawConsumer.custom_id) };
+    const consumer: Consumer = {
+      id: idOf(rawConsumer),
+      username: stringOrNull(rawConsumer.username),
+      custom_id: stringOrNull(rawConsumer.custom_id),
+      groups: list(rawConsumer.groups).map((group) => String(group.name)),
+    };
     config.consumers.push(consumer);
     if (consumer.username) byName.consumers.set(consumer.username, consumer.id);
     for (const credential of list(rawConsumer.keyauth_credentials)) {

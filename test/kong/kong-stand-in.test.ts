@@ -56,7 +56,7 @@ describe('Kong stand-in', () => {
 });
 
 describe('Kong stand-in PDK model', () => {
-  const entities = { route: { id: 'r' }, service: { id: 's' }, consumer: null, credential: null };
+  const entities = { route: { id: 'r' }, service: { id: 's' }, consumer: null, credential: null, consumerGroups: null };
 
   it('answers an unknown PDK method with nil and an error log line (mp_rpc.lua)', () => {
     const log = new MemoryLog(false);

@@ -132,6 +132,7 @@ export class KongStandIn {
       route: { ...match.route },
       service: { ...match.service },
       consumer: null,
+      consumerGroups: null,
       credential: null,
     }, this.log);
     model.phase = 'access';
@@ -178,7 +179,9 @@ export class KongStandIn {
     const credential = this.config.credentials.find((candidate) => candidate.key === key);
     const consumer = credential && this.config.consumers.find((candidate) => candidate.id === credential.consumer.id);
     if (!credential || !consumer) return jsonExit(401, { message: 'Unauthorized' }, { 'www-authenticate': 'Key' });
-    model.entities.consumer = { ...consumer };
+    const { groups, ...consumerEntity } = consumer;
+    model.entities.consumer = consumerEntity;
+    model.entities.consumerGroups = groups.length === 0 ? null : groups.map((name) => ({ id: `group-${name}`, name }));
     model.entities.credential = { id: credential.id, consumer: { id: consumer.id } };
     model.headers.set('x-consumer-id', [consumer.id]);
     if (consumer.username) model.headers.set('x-consumer-username', [consumer.username]);

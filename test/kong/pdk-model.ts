@@ -11,6 +11,8 @@ export interface RequestEntities {
   service: Record<string, unknown>;
   consumer: Record<string, unknown> | null;
   credential: Record<string, unknown> | null;
+  /** Kong sets ngx.ctx.authenticated_consumer_groups on authentication; null when none. */
+  consumerGroups: Array<Record<string, unknown>> | null;
 }
 
 export interface ExitResponse {
@@ -129,6 +131,7 @@ export class RequestModel {
     'kong.client.get_forwarded_ip': [null, 'plugin.Step', () => (this.liveOnly(), this.clientIp)],
     'kong.client.get_consumer': [ACCESS_AND_AFTER, 'plugin.StepConsumer', () => this.entities.consumer ?? undefined],
     'kong.client.get_credential': [ACCESS_AND_AFTER, 'plugin.StepCredential', () => this.entities.credential ?? undefined],
+    'kong.client.get_consumer_groups': [ACCESS_AND_AFTER, 'plugin.Step', () => this.entities.consumerGroups ?? undefined],
     'kong.router.get_route': [ACCESS_AND_AFTER, 'plugin.StepRoute', () => this.entities.route],
     'kong.router.get_service': [ACCESS_AND_AFTER, 'plugin.StepService', () => this.entities.service],
     // Bridge-only names (kong/runloop/plugin_servers/plugin.lua exposed_api): no phase check.

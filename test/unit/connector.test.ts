@@ -32,7 +32,8 @@ describe('connector stream hooks', () => {
     const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
     context.plan = {
       operation: 'chat',
-      attempts: [{ targetKey: `connector-test/${context.id}`, targetName: 'mock', provider: 'openai', wireFormat: 'openai', model: 'm', url: `${mock.url}/chat/completions`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 2000, price: { input: 1, output: 2 } }],
+      request: JSON.parse(body),
+      attempts: [{ targetKey: `connector-test/${context.id}`, targetName: 'mock', provider: 'openai', wireFormat: 'openai', model: 'm', url: `${mock.url}/chat/completions`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 2000, maxOutputTokens: null, price: { input: 1, output: 2 } }],
       retry: { retryOn: new Set(), retryOnStatus: new Set(), maxAttempts: 1, backoffInitialMs: 0, backoffMaxMs: 0, deadlineMs: 10_000, circuitBreaker: { failureThreshold: 5, openMs: 1000 } },
       stream,
       clientFormat: 'openai',

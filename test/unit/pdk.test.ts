@@ -21,6 +21,7 @@ function model(body: Buffer, headers: Record<string, string | string[]> = {}) {
     route: { id: 'route-1', name: 'chat', service: { id: 'service-1' } },
     service: { id: 'service-1', name: 'ai' },
     consumer: null,
+    consumerGroups: null,
     credential: null,
   }, new MemoryLog(false));
   request.phase = 'access';

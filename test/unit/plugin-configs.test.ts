@@ -27,7 +27,7 @@ describe('plugin configs', () => {
     });
   }
 
-  for (const plugin of ALL_PLUGINS.filter((candidate) => candidate.Name !== 'llm-proxy')) {
+  for (const plugin of ALL_PLUGINS.filter((candidate) => candidate.Name !== 'llm-proxy' && candidate.Name !== 'token-limit')) {
     it(`${plugin.Name}: the defaults Kong fills in are what zod fills in`, () => {
       const kong = validatePluginConfig(kongSchema(plugin), {});
       assert.ok(kong.ok, kong.message ?? '');
@@ -67,5 +67,41 @@ describe('plugin configs', () => {
     assert.throws(() => plugin.parseConfig({ targets: two, aliases: { fast: ['b'] } }), /must name its model/);
     assert.throws(() => plugin.parseConfig({ targets: [two[0], two[0]] }), /used twice/);
     assert.doesNotThrow(() => plugin.parseConfig({ targets: two, aliases: { fast: ['a'] } }));
+  });
+
+  const tokenLimit = () => ALL_PLUGINS.find((candidate) => candidate.Name === 'token-limit')!;
+  const validTokenLimit = {
+    limits: [
+      { metric: 'total_tokens', limit: 100_000, window: 'minute' },
+      { name: 'daily-spend', metric: 'cost_usd', limit: 5, window: 'day', key_by: 'header', header_name: 'x-team' },
+    ],
+    policy: 'redis',
+    redis: { host: 'redis', timeout_ms: 80, password: '{vault://env/redis-password}' },
+  };
+
+  it('token-limit: a config Kong accepts parses the same in zod, defaults included', () => {
+    const kong = validatePluginConfig(kongSchema(tokenLimit()), validTokenLimit);
+    assert.ok(kong.ok, kong.message ?? '');
+    const parsed = tokenLimit().parseConfig(configAsPluginReceivesIt(kongSchema(tokenLimit()), kong.config)) as Record<string, any>;
+    assert.deepEqual(parsed, tokenLimit().parseConfig(validTokenLimit));
+    assert.equal(parsed.limits[0].key_by, 'consumer');
+    assert.equal(parsed.fault_tolerant, true);
+    assert.equal(parsed.redis.port, 6379);
+  });
+
+  it('token-limit: both reject what Kong can express; zod adds the cross-field rules', () => {
+    const bad = [{}, { limits: [] }, { limits: [{ metric: 'tokens', limit: 1, window: 'minute' }] }, { limits: [{ metric: 'requests', limit: 1, window: 'week' }] }];
+    for (const config of bad) {
+      assert.equal(validatePluginConfig(kongSchema(tokenLimit()), config).ok, false, JSON.stringify(config));
+      assert.throws(() => tokenLimit().parseConfig(config), JSON.stringify(config));
+    }
+    const limit = { metric: 'requests', limit: 10, window: 'minute' };
+    assert.throws(() => tokenLimit().parseConfig({ limits: [{ ...limit, key_by: 'header' }] }), /header_name/);
+    assert.throws(() => tokenLimit().parseConfig({ limits: [{ ...limit, limit: 1.5 }] }), /whole number/);
+    assert.throws(() => tokenLimit().parseConfig({ limits: [limit, limit] }), /distinct names/);
+    assert.throws(() => tokenLimit().parseConfig({ limits: [limit], policy: 'redis' }), /redis/);
+    assert.throws(() => tokenLimit().parseConfig({ limits: [limit], policy: 'redis', redis: { password: 'hunter2' } }), /vault reference/);
+    assert.throws(() => tokenLimit().parseConfig({ limits: [limit], policy: 'redis', redis: { sentinel_master: 'm' } }), /go together/);
+    assert.doesNotThrow(() => tokenLimit().parseConfig({ limits: [{ ...limit, metric: 'cost_usd', limit: 0.25 }] }));
   });
 });

@@ -8,7 +8,7 @@ import type { DispatchPlan, RequestContext, UpstreamAttempt } from '../context/r
 import { admits, beginCall, endCall, healthOf, recordFailure, recordSuccess } from '../routing/target-health';
 import { backoffDelay, conditionOfStatus, parseRetryAfter, shouldRetryStatus, type RetryCondition } from '../routing/retry-policy';
 import { endStreamWithError, relayStream, relayWhole, sendError, StreamFailedBeforeFirstByte } from './relay';
-import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
+import { emptySummary, runEndHooks, type EndReason, type ResponseSummary, type StreamHooks } from './stream-hooks';
 import { createResponseTranslator } from '../providers/create-response-translator';
 import { costOf } from '../pricing/price-table';
 import { recordRequest } from '../metrics';
@@ -69,7 +69,8 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
     abort.abort();
   };
   response.on('close', onClientGone);
-  const summary: ResponseSummary = { status: 0, stream: plan.stream, usage: null, costUsd: null, text: '' };
+  const summary = emptySummary(plan.stream);
+  for (const [name, value] of Object.entries(context.responseHeaders)) response.setHeader(name, value);
   const deadline = Date.now() + plan.retry.deadlineMs;
   const callsPerAttempt = new Map<number, number>();
   let calls = 0;
@@ -95,6 +96,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
       calls += 1;
       const attempt = plan.attempts[next]!;
       lastAttempt = attempt;
+      summary.served = { provider: attempt.provider, model: attempt.model, price: attempt.price };
       const outcome = await call(attempt, Math.min(attempt.timeoutMs, remaining), calls, { plan, hooks: context.hooks, summary, response, clientAbort: abort, timings, started });
       if (outcome === null) return void (reason = { kind: 'complete' });
       if (clientGone) break;
@@ -127,7 +129,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
     response.off('close', onClientGone);
     if (!response.writableEnded && response.headersSent && reason.kind === 'client_abort') response.destroy();
     if (summary.usage && lastAttempt?.price) summary.costUsd = costOf(summary.usage, lastAttempt.price);
-    await runEndHooks(context.hooks, reason, summary);
+    await runEndHooks(context, reason, summary);
     logRequest(log, plan, lastAttempt, calls, reason, summary, Date.now() - started);
     if (lastAttempt) {
       recordRequest({
@@ -265,16 +267,6 @@ async function call(attempt: UpstreamAttempt, timeoutMs: number, calls: number, 
   } finally {
     endCall(health);
     clientAbort.signal.removeEventListener('abort', onClientAbort);
-  }
-}
-
-async function runEndHooks(hooks: StreamHooks[], reason: EndReason, summary: ResponseSummary): Promise<void> {
-  for (const hook of hooks) {
-    try {
-      await hook.onEnd?.(reason, summary);
-    } catch (error) {
-      logger.error({ hook: hook.name, err: { message: (error as Error).message } }, 'stream end hook failed');
-    }
   }
 }
 

@@ -1,5 +1,8 @@
 // The response-side hook API: how plugins act on what the provider answers, streamed or not.
 import type { TokenUsage } from '../providers/token-usage';
+import type { ModelPrice } from '../pricing/price-table';
+import type { RequestContext } from '../context/request-context-store';
+import { logger } from '../logger';
 
 /** One piece of the answer as the client will receive it (an SSE event's data, or a whole JSON body). */
 export interface ResponseChunk {
@@ -11,7 +14,8 @@ export interface ResponseChunk {
 export type EndReason =
   | { kind: 'complete' } // the provider finished and every byte reached the client
   | { kind: 'upstream_error'; message: string } // the provider failed or cut the stream
-  | { kind: 'client_abort' }; // the client went away before the end
+  | { kind: 'client_abort' } // the client went away before the end
+  | { kind: 'not_sent' }; // the request never reached a provider (refused after admission, or Kong never proxied it)
 
 export interface ResponseSummary {
   status: number;
@@ -22,6 +26,25 @@ export interface ResponseSummary {
   costUsd: number | null;
   /** The assistant text produced so far (for estimates when usage is missing, cache fill, output guards). */
   text: string;
+  /** The target that answered (or was called last); null when no call was made. */
+  served: { provider: string; model: string; price: ModelPrice | null } | null;
+}
+
+export function emptySummary(stream: boolean): ResponseSummary {
+  return { status: 0, stream, usage: null, costUsd: null, text: '', served: null };
+}
+
+/** Runs every end hook of a request, once: a hook's failure is logged and never stops the others. */
+export async function runEndHooks(context: RequestContext, reason: EndReason, summary: ResponseSummary): Promise<void> {
+  if (context.ended) return;
+  context.ended = true;
+  for (const hook of context.hooks) {
+    try {
+      await hook.onEnd?.(reason, summary);
+    } catch (error) {
+      logger.error({ hook: hook.name, err: { message: (error as Error).message } }, 'stream end hook failed');
+    }
+  }
 }
 
 /**

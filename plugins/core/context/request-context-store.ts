@@ -4,6 +4,8 @@ import type { StreamHooks } from '../connector/stream-hooks';
 import type { RetryPolicy } from '../routing/retry-policy';
 import type { ClientFormat, WireFormat } from '../providers/response-translator';
 import type { ModelPrice } from '../pricing/price-table';
+import type { OpenAIChatRequest } from '../providers/openai/openai-chat-schemas';
+import type { OpenAIEmbeddingsRequest } from '../providers/openai/openai-embeddings-schemas';
 
 /** One provider call the connector may make: a target, with the request translated for it. */
 export interface UpstreamAttempt {
@@ -21,12 +23,16 @@ export interface UpstreamAttempt {
   timeoutMs: number;
   /** Price of the model at this provider; null when unknown (the cost is then unknown, not guessed). */
   price: ModelPrice | null;
+  /** The most output tokens this call can produce (max_tokens as sent); null when the request sets no cap. */
+  maxOutputTokens: number | null;
 }
 
 /** What llm-proxy's access phase decided: candidate calls in order, and how to move between them. */
-export interface DispatchPlan {
-  /** What is asked of the provider, in OpenTelemetry GenAI's operation names. */
-  operation: 'chat' | 'embeddings';
+export type DispatchPlan = DispatchPlanBase &
+  /** What is asked of the provider (OpenTelemetry GenAI's operation names), and the client's request in OpenAI's shape. */
+  ({ operation: 'chat'; request: OpenAIChatRequest } | { operation: 'embeddings'; request: OpenAIEmbeddingsRequest });
+
+interface DispatchPlanBase {
   attempts: UpstreamAttempt[];
   retry: RetryPolicy;
   stream: boolean;
@@ -51,6 +57,15 @@ export interface RequestContext {
   readonly state: Map<string, unknown>;
   /** Response-side work registered by plugins, run by the connector in registration order. */
   readonly hooks: StreamHooks[];
+  /**
+   * Checks that need llm-proxy's plan (the targets, models and caps), e.g. token budgets; llm-proxy
+   * runs them in order right after planning. One may throw a GatewayError to refuse the request.
+   */
+  readonly admissions: Array<(plan: DispatchPlan) => Promise<void>>;
+  /** Headers plugins add to the response the client gets from the connector (e.g. x-ratelimit-*). */
+  readonly responseHeaders: Record<string, string>;
+  /** True once the end hooks ran: they run exactly once, whether or not the request reached the connector. */
+  ended: boolean;
   plan: DispatchPlan | null;
   /** True while the connector is serving the request; the sweep never removes such a context. */
   inFlight: boolean;
@@ -79,7 +94,8 @@ export class RequestContextStore {
 
   constructor(
     private readonly options: RequestContextStoreOptions = DEFAULT_STORE_OPTIONS,
-    private readonly onSweep: (context: RequestContext) => void = () => {},
+    /** Called for every context removed (done, exited early, or swept), so owners release what it holds. */
+    private readonly onRemove: (context: RequestContext) => void = () => {},
   ) {
     this.sweepTimer = setInterval(() => this.sweep(), options.sweepEveryMs);
     this.sweepTimer.unref();
@@ -95,6 +111,9 @@ export class RequestContextStore {
       attested: new Set(),
       state: new Map(),
       hooks: [],
+      admissions: [],
+      responseHeaders: {},
+      ended: false,
       plan: null,
       inFlight: false,
       logged: false,
@@ -116,7 +135,7 @@ export class RequestContextStore {
     const context = this.contexts.get(id);
     if (!context) return;
     context.logged = true;
-    if (!context.inFlight) this.contexts.delete(id);
+    if (!context.inFlight) this.remove(context);
   }
 
   /** Called by the connector when it has finished with the request (ended, failed or aborted). */
@@ -124,22 +143,26 @@ export class RequestContextStore {
     const context = this.contexts.get(id);
     if (!context) return;
     context.inFlight = false;
-    if (context.logged) this.contexts.delete(id);
+    if (context.logged) this.remove(context);
   }
 
-  /** Removes orphans; `onSweep` lets their owners release what they hold (e.g. reservations). */
+  /** Removes orphans: contexts whose log phase never came, and streams stuck past the lifetime. */
   sweep(now = Date.now()): number {
     let removed = 0;
-    for (const [id, context] of this.contexts) {
+    for (const context of this.contexts.values()) {
       const age = now - context.createdAt;
       const orphan = !context.inFlight && age > this.options.orphanAfterMs;
       if (orphan || age > this.options.maxLifetimeMs) {
-        this.contexts.delete(id);
-        this.onSweep(context);
+        this.remove(context);
         removed += 1;
       }
     }
     return removed;
+  }
+
+  private remove(context: RequestContext): void {
+    this.contexts.delete(context.id);
+    this.onRemove(context);
   }
 
   close(): void {

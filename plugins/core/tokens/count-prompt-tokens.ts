@@ -1,0 +1,76 @@
+// Counts a request's prompt tokens before it is sent: chat messages with OpenAI's framing, tools, images; embedding inputs.
+import { computeChatCompletionTokenCount, type ChatMessage, type ChatCompletionFunctionDefinition } from 'gpt-tokenizer/cjs/functionCalling';
+import type { OpenAIChatRequest } from '../providers/openai/openai-chat-schemas';
+import type { OpenAIEmbeddingsRequest } from '../providers/openai/openai-embeddings-schemas';
+import type { TokenCounter } from './token-counter';
+
+/**
+ * An image's tokens depend on its size, which a URL does not tell; reserve the most a high-detail
+ * image costs on GPT-4o (85 base + 6 tiles of 170, for the 2048x768 it is scaled to), 85 for low detail.
+ * Provider usage replaces this at commit.
+ */
+export const IMAGE_TOKENS_HIGH = 1105;
+export const IMAGE_TOKENS_LOW = 85;
+
+/**
+ * Prompt tokens of a chat request the way OpenAI counts them (the cookbook's per-message framing,
+ * function definitions in OpenAI's hidden TypeScript-like format, computed by gpt-tokenizer), plus images.
+ * Exact for plain OpenAI messages; for other providers the counter's factor makes it an estimate.
+ */
+export function countChatPromptTokens(request: OpenAIChatRequest, counter: TokenCounter): number {
+  let imageTokens = 0;
+  const messages: ChatMessage[] = request.messages.map((message) => {
+    const loose = message as Record<string, unknown>;
+    const parts = Array.isArray(message.content) ? message.content : [];
+    for (const part of parts) {
+      if (part.type === 'image_url' || part.type === 'input_image') {
+        const detail = (part.image_url as { detail?: unknown } | undefined)?.detail;
+        imageTokens += detail === 'low' ? IMAGE_TOKENS_LOW : IMAGE_TOKENS_HIGH;
+      }
+    }
+    const text = typeof message.content === 'string' ? message.content : parts.map(textOfPart).join('');
+    const chat: ChatMessage = { role: message.role, content: text + toolCallsText(loose.tool_calls) };
+    if (typeof loose.name === 'string') chat.name = loose.name;
+    return chat;
+  });
+  const functions = functionDefinitions(request as Record<string, unknown>);
+  const framed = computeChatCompletionTokenCount(functions.length > 0 ? { messages, functions } : { messages }, (text) => counter.count(text));
+  return framed + imageTokens;
+}
+
+/** Input tokens of an embeddings request: each string counted; pre-tokenised input is its length. */
+export function countEmbeddingInputTokens(request: OpenAIEmbeddingsRequest, counter: TokenCounter): number {
+  const input = request.input;
+  if (typeof input === 'string') return counter.count(input);
+  let total = 0;
+  for (const item of input) {
+    if (typeof item === 'string') total += counter.count(item);
+    else if (typeof item === 'number') total += 1;
+    else total += item.length;
+  }
+  return total;
+}
+
+function textOfPart(part: Record<string, unknown>): string {
+  return typeof part.text === 'string' ? part.text : '';
+}
+
+/** An assistant's earlier tool calls are prompt tokens too: count their names and arguments. */
+function toolCallsText(toolCalls: unknown): string {
+  if (!Array.isArray(toolCalls)) return '';
+  return toolCalls
+    .map((call) => {
+      const fn = (call as { function?: { name?: unknown; arguments?: unknown } }).function;
+      return `${typeof fn?.name === 'string' ? fn.name : ''}${typeof fn?.arguments === 'string' ? fn.arguments : ''}`;
+    })
+    .join('');
+}
+
+/** `tools` (and the legacy `functions`) as gpt-tokenizer's function definitions. */
+function functionDefinitions(request: Record<string, unknown>): ChatCompletionFunctionDefinition[] {
+  const fromTools = Array.isArray(request.tools) ? request.tools.map((tool) => (tool as { function?: unknown }).function) : [];
+  const legacy = Array.isArray(request.functions) ? request.functions : [];
+  return [...fromTools, ...legacy].filter(
+    (definition): definition is ChatCompletionFunctionDefinition => typeof definition === 'object' && definition !== null && typeof (definition as { name?: unknown }).name === 'string',
+  );
+}
