@@ -8,6 +8,7 @@ import { logger } from '../core/logger';
 import { ALL_PLUGINS } from './all-plugins';
 import { AiPluginServer } from './plugin-server';
 import { closeRedisClients } from '../token-limit/policies/redis-policy';
+import { localReservationCount } from '../token-limit/index';
 import { runtime } from './runtime';
 
 const USAGE = `Usage:
@@ -48,7 +49,7 @@ async function serve(server: AiPluginServer): Promise<void> {
   const connector = await startConnector(runtime.contexts, {
     host,
     port,
-    status: () => ({ pending_events: server.pendingEvents, instances: server.liveInstances().length }),
+    status: () => ({ pending_events: server.pendingEvents, instances: server.liveInstances().length, token_limit_local_reservations: localReservationCount() }),
   });
   const sockets = new Map(ALL_PLUGINS.map((plugin) => [plugin.Name, path.join(socketDirectory, `${plugin.Name}.socket`)]));
   const listeners = server.listen(sockets);

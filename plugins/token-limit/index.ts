@@ -43,6 +43,11 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
 /** Counters of the `local` policy: one store per process, shared by every instance (keys carry the namespace). */
 const localPolicy = new LocalPolicy();
 
+/** Unsettled reservations of the local policy, for the connector's status endpoint. */
+export function localReservationCount(): number {
+  return localPolicy.reservationCount;
+}
+
 function policyOf(config: TokenLimitConfig): LimitPolicy {
   return config.policy === 'redis' ? redisPolicyFor(config.redis!) : localPolicy;
 }

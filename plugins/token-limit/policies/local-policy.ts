@@ -45,9 +45,11 @@ export class LocalPolicy implements LimitPolicy {
     }
   }
 
-  /** Counters alive now (for tests and the status endpoint). */
-  get size(): number {
-    return this.counters.size;
+  /** Reservations not yet settled, over all counters (the connector's status endpoint shows it). */
+  get reservationCount(): number {
+    let count = 0;
+    for (const counter of this.counters.values()) count += counter.reservations.size;
+    return count;
   }
 
   private counter(key: string, windowEndMs: number): Counter {
