@@ -23,7 +23,7 @@ const limit = z
     key_by: z
       .enum(LIMIT_KEYS)
       .default('consumer')
-      .describe('Whose usage is counted: the Kong consumer, credential, each consumer group of the consumer, the client IP, a request header value, the route or the service. Falls back to the client IP when the request has none.'),
+      .describe('Whose usage is counted: the Kong consumer (by username), credential, each consumer group of the consumer (by name), the client IP, a request header value, the route or the service (by id). Falls back to the client IP when the request has none.'),
     header_name: z.string().min(1).optional().describe('The request header whose value is the key, when `key_by` is `header`.'),
   })
   .superRefine((value, context) => {

@@ -122,7 +122,9 @@ async function requestFacts(pdk: Pdk, config: TokenLimitConfig, scope: PluginSco
     Promise.all(headerNames.map((name) => pdk.header(name))),
   ]);
   return {
-    consumerId: consumer?.id ?? null,
+    // The username (unique in Kong) rather than the id: DB-less nodes that loaded the same kong.yml
+    // agree on names even where they might not on generated ids, and a budget must be one across nodes.
+    consumerId: consumer === null ? null : (consumer.username ?? consumer.custom_id ?? consumer.id),
     credentialId: credential?.id ?? null,
     consumerGroups: groups.map((group) => group.name ?? group.id),
     ip,

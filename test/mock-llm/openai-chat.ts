@@ -85,6 +85,8 @@ interface ChatRequest {
   includeUsage: boolean;
   hasTools: boolean;
   messages: unknown[];
+  /** max_completion_tokens or max_tokens: a provider never answers more (echo counts a word as a token). */
+  maxTokens: number | null;
 }
 
 function readChatRequest(body: JsonObject): ChatRequest {
@@ -95,7 +97,19 @@ function readChatRequest(body: JsonObject): ChatRequest {
     includeUsage: isJsonObject(streamOptions) && streamOptions['include_usage'] === true,
     hasTools: Array.isArray(tools) && tools.length > 0,
     messages: Array.isArray(body['messages']) ? body['messages'] : [],
+    maxTokens: positiveNumber(body['max_completion_tokens']) ?? positiveNumber(body['max_tokens']),
   };
+}
+
+function positiveNumber(value: unknown): number | null {
+  return typeof value === 'number' && value > 0 ? value : null;
+}
+
+/** The echo answer, cut to max tokens words as a provider stops at max_tokens (finish_reason "length"). */
+function echoAnswer(request: ChatRequest): { answer: string; finishReason: 'stop' | 'length' } {
+  const answer = lastUserText(request.messages);
+  if (request.maxTokens === null || countWords(answer) <= request.maxTokens) return { answer, finishReason: 'stop' };
+  return { answer: answer.split(/\s+/).filter((word) => word.length > 0).slice(0, request.maxTokens).join(' '), finishReason: 'length' };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,10 +166,10 @@ function replaceUsageCounts(usage: unknown, promptTokens: number, completionToke
 /** The echo answer in the recorded completion's shape; only content, finish and usage counts change. */
 function echoCompletion(template: string, request: ChatRequest): JsonObject {
   const completion = JSON.parse(template) as JsonObject;
-  const answer = lastUserText(request.messages);
+  const { answer, finishReason } = echoAnswer(request);
   const choice = firstChoice(completion);
   if (choice && isJsonObject(choice['message'])) choice['message']['content'] = answer;
-  if (choice) choice['finish_reason'] = 'stop';
+  if (choice) choice['finish_reason'] = finishReason;
   replaceUsageCounts(completion['usage'], messagesWordCount(request.messages), countWords(answer));
   return completion;
 }
@@ -179,7 +193,7 @@ function echoStreamEvents(template: string[], request: ChatRequest): string[] {
   const contentTemplate = template.map(parseEventData).find((data, index) => index > 0 && data !== undefined && firstChoice(data));
   const finishEvent = template.find(hasFinishReason);
   const usageEvent = template.find(isUsageOnlyEvent);
-  const answer = lastUserText(request.messages);
+  const { answer } = echoAnswer(request);
   const events = [roleEvent];
   for (const piece of splitIntoEchoPieces(answer)) {
     const chunk = cloneJson(contentTemplate ?? {});
