@@ -1,8 +1,9 @@
-// `make eval`: quality numbers on ../shared/data. The plugins that produce them (pii-redact,
-// semantic-cache, prompt-guard) add their evaluations here; until then it only checks the data is there.
+// `make eval`: quality numbers: token-limit's prompt counts against recorded provider usage; pii-redact,
+// semantic-cache and prompt-guard add theirs (on ../shared/data) with their issues.
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '../test/support/gateway';
+import { report as tokenCountReport } from './token-counts';
 
 const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data');
 const SETS = ['paraphrase', 'pii', 'injection', 'prompts', 'models'];
@@ -17,7 +18,7 @@ function main(): void {
     const files = fs.existsSync(path.join(DATA, set)) ? fs.readdirSync(path.join(DATA, set)) : [];
     process.stdout.write(`${set.padEnd(11)} ${files.length} files\n`);
   }
-  process.stdout.write('No evaluations yet: pii-redact, semantic-cache and prompt-guard add theirs with their issues.\n');
+  process.stdout.write(`\n${tokenCountReport()}\n`);
 }
 
 main();

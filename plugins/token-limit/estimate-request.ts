@@ -25,7 +25,7 @@ export function estimatePlan(plan: DispatchPlan, defaultMaxOutputTokens: number)
     const outputTokens = plan.operation === 'embeddings' ? 0 : (attempt.maxOutputTokens ?? defaultMaxOutputTokens);
     estimate.inputTokens = Math.max(estimate.inputTokens, inputTokens);
     estimate.outputTokens = Math.max(estimate.outputTokens, outputTokens);
-    estimate.exact &&= counter.exact;
+    estimate.exact &&= counter.estimate === null;
     if (attempt.price) estimate.costUsd = Math.max(estimate.costUsd ?? 0, costOf(usageOf(inputTokens, outputTokens), attempt.price));
   }
   return estimate;
@@ -43,9 +43,9 @@ export function estimateUsage(plan: DispatchPlan, served: { provider: string; mo
 
 /** Counts the plan's prompt once per distinct tokenizer (targets often share one). */
 function promptCounter(plan: DispatchPlan): (counter: TokenCounter) => number {
-  const counts = new Map<string, number>();
+  const counts = new Map<unknown, number>();
   return (counter) => {
-    const key = `${counter.family}:${counter.factor}`;
+    const key = counter.estimate ?? counter.family;
     let count = counts.get(key);
     if (count === undefined) {
       count = plan.operation === 'embeddings' ? countEmbeddingInputTokens(plan.request, counter) : countChatPromptTokens(plan.request, counter);

@@ -165,9 +165,9 @@ describe('estimates', () => {
     const counter = tokenCounterFor('openai', 'gpt-4o');
     const expected = 3 + counter.count('system') + counter.count('You are terse.') + 3 + counter.count('user') + counter.count('Say hello to the world.') + 3;
     assert.equal(countChatPromptTokens(request, counter), expected);
-    assert.equal(counter.exact, true);
+    assert.equal(counter.estimate, null);
     assert.equal(tokenCounterFor('openai', 'gpt-4-0613').family, 'cl100k_base');
-    assert.equal(tokenCounterFor('anthropic', 'claude-sonnet-4-5').exact, false);
+    assert.notEqual(tokenCounterFor('anthropic', 'claude-sonnet-4-5').estimate, null);
   });
 
   it('counts images by detail, and treats special-token text as text', () => {
@@ -194,11 +194,12 @@ describe('estimates', () => {
     const estimate = estimatePlan(plan([attempt('openai', 'gpt-4o-mini', 100, cheap), attempt('anthropic', 'claude-sonnet-4-5', 2000, dear)]), 4096);
     const openAICount = countChatPromptTokens(request, tokenCounterFor('openai', 'gpt-4o'));
     const claudeCount = countChatPromptTokens(request, tokenCounterFor('anthropic', 'claude-sonnet-4-5'));
-    assert.ok(claudeCount > openAICount, 'the estimate for other tokenizers errs high');
-    assert.equal(estimate.inputTokens, claudeCount);
+    assert.equal(estimate.inputTokens, Math.max(claudeCount, openAICount));
     assert.equal(estimate.outputTokens, 2000);
     assert.equal(estimate.exact, false);
-    assert.equal(estimate.costUsd, Math.round(((claudeCount * 3 + 2000 * 15) / 1e6) * 1e6) / 1e6);
+    const cheapest = Math.round(((openAICount * 0.15 + 100 * 0.6) / 1e6) * 1e6) / 1e6;
+    const dearest = Math.round(((claudeCount * 3 + 2000 * 15) / 1e6) * 1e6) / 1e6;
+    assert.equal(estimate.costUsd, Math.max(cheapest, dearest));
     assert.equal(estimatePlan(plan([attempt('openai', 'gpt-4o', null)]), 4096).outputTokens, 4096);
     assert.equal(estimatePlan(plan([attempt('openai', 'gpt-4o', null)]), 4096).costUsd, null);
   });

@@ -2,7 +2,7 @@
 import { computeChatCompletionTokenCount, type ChatMessage, type ChatCompletionFunctionDefinition } from 'gpt-tokenizer/cjs/functionCalling';
 import type { OpenAIChatRequest } from '../providers/openai/openai-chat-schemas';
 import type { OpenAIEmbeddingsRequest } from '../providers/openai/openai-embeddings-schemas';
-import type { TokenCounter } from './token-counter';
+import { countO200kTokens, type PromptEstimate, type TokenCounter } from './token-counter';
 
 /**
  * An image's tokens depend on its size, which a URL does not tell; reserve the most a high-detail
@@ -13,9 +13,9 @@ export const IMAGE_TOKENS_HIGH = 1105;
 export const IMAGE_TOKENS_LOW = 85;
 
 /**
- * Prompt tokens of a chat request the way OpenAI counts them (the cookbook's per-message framing,
- * function definitions in OpenAI's hidden TypeScript-like format, computed by gpt-tokenizer), plus images.
- * Exact for plain OpenAI messages; for other providers the counter's factor makes it an estimate.
+ * Prompt tokens of a chat request. For OpenAI models, exactly as OpenAI counts them: the cookbook's
+ * per-message framing and function definitions in OpenAI's hidden TypeScript-like format (both by
+ * gpt-tokenizer). For other providers, their measured linear estimate. Images are added on top.
  */
 export function countChatPromptTokens(request: OpenAIChatRequest, counter: TokenCounter): number {
   let imageTokens = 0;
@@ -34,8 +34,16 @@ export function countChatPromptTokens(request: OpenAIChatRequest, counter: Token
     return chat;
   });
   const functions = functionDefinitions(request as Record<string, unknown>);
+  if (counter.estimate !== null) return estimatedPromptTokens(messages, functions, counter.estimate) + imageTokens;
   const framed = computeChatCompletionTokenCount(functions.length > 0 ? { messages, functions } : { messages }, (text) => counter.count(text));
   return framed + imageTokens;
+}
+
+function estimatedPromptTokens(messages: ChatMessage[], functions: ChatCompletionFunctionDefinition[], estimate: PromptEstimate): number {
+  const text = messages.reduce((sum, message) => sum + countO200kTokens(message.content) + (message.name ? countO200kTokens(message.name) : 0), 0);
+  let total = estimate.perToken * text + estimate.perMessage * messages.length + estimate.perRequest;
+  if (functions.length > 0) total += estimate.toolsOverhead + estimate.perToolToken * countO200kTokens(JSON.stringify(functions));
+  return Math.ceil(total);
 }
 
 /** Input tokens of an embeddings request: each string counted; pre-tokenised input is its length. */
