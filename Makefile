@@ -31,6 +31,7 @@ bench: build
 	$(NODE) dist/bench/run.js
 	$(NODE) dist/bench/streams.js
 	$(NODE) dist/bench/portkey.js
+	$(NODE) dist/bench/token-limit.js
 
 eval: build
 	$(NODE) dist/eval/run.js

@@ -8,7 +8,7 @@ import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml } from '../te
 const RATE_PER_SECOND = Number(process.env.BENCH_RATE ?? 200);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_REQUESTS = 200;
-/** kong.yml variants; null is the repo's kong.yml: key-auth and all five plugins (four still pass requests through). */
+/** kong.yml variants; null is the repo's kong.yml: key-auth and all five plugins (three still pass requests through). */
 const SCENARIOS: Record<string, string | null> = { direct: DIRECT_KONG_YML, 'llm-proxy': LLM_PROXY_KONG_YML, 'all-five-plugins': null };
 
 interface ScenarioResult extends LoadResult {

@@ -1,8 +1,13 @@
 // Routes a request by what it needs: prompt size, tools, images, requested reasoning effort.
 import type { OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
+import { countChatPromptTokens } from '../core/tokens/count-prompt-tokens';
+import { tokenCounterFor } from '../core/tokens/token-counter';
+
+/** The targets are not chosen yet, so prompts are measured with o200k (GPT-4o and later), framing included. */
+const ROUTING_COUNTER = tokenCounterFor('openai', 'gpt-4o');
 
 export interface RequestFeatures {
-  /** Estimated prompt tokens: UTF-8 bytes of all message text / 4 (the exact tokenizer comes with token-limit). */
+  /** Prompt tokens by o200k with OpenAI's chat framing (images at their reserved size). */
   promptTokens: number;
   hasTools: boolean;
   hasImages: boolean;
@@ -20,21 +25,10 @@ export interface ComplexityRule {
 }
 
 export function describeRequest(request: OpenAIChatRequest): RequestFeatures {
-  let bytes = 0;
-  let hasImages = false;
-  for (const message of request.messages) {
-    const content = message.content;
-    if (typeof content === 'string') bytes += Buffer.byteLength(content);
-    else if (Array.isArray(content)) {
-      for (const part of content as Array<Record<string, unknown>>) {
-        if (typeof part.text === 'string') bytes += Buffer.byteLength(part.text);
-        if (part.type === 'image_url') hasImages = true;
-      }
-    }
-  }
+  const hasImages = request.messages.some((message) => Array.isArray(message.content) && message.content.some((part) => part.type === 'image_url'));
   const raw = request as Record<string, unknown>;
   return {
-    promptTokens: Math.ceil(bytes / 4),
+    promptTokens: countChatPromptTokens(request, ROUTING_COUNTER),
     hasTools: Array.isArray(raw.tools) && raw.tools.length > 0,
     hasImages,
     reasoningEffort: typeof raw.reasoning_effort === 'string' ? raw.reasoning_effort : null,

@@ -39,8 +39,8 @@ export type LlmProxyTarget = z.output<typeof target>;
 
 const complexityRule = z.object({
   name: z.string().min(1).describe('Name of the rule, shown in the x-ai-routing header and the log.'),
-  min_prompt_tokens: z.number().int().min(0).optional().describe('Matches prompts of at least this many tokens (estimated as UTF-8 bytes / 4).'),
-  max_prompt_tokens: z.number().int().min(0).optional().describe('Matches prompts of at most this many tokens (estimated as UTF-8 bytes / 4).'),
+  min_prompt_tokens: z.number().int().min(0).optional().describe('Matches prompts of at least this many tokens (o200k tokens with OpenAI\'s chat framing).'),
+  max_prompt_tokens: z.number().int().min(0).optional().describe('Matches prompts of at most this many tokens (o200k tokens with OpenAI\'s chat framing).'),
   tools: z.boolean().optional().describe('Matches requests that do (true) or do not (false) offer tools.'),
   images: z.boolean().optional().describe('Matches requests that do (true) or do not (false) contain images.'),
   reasoning_effort: z.array(z.enum(['minimal', 'low', 'medium', 'high'])).optional().describe('Matches requests asking for one of these reasoning efforts.'),

@@ -33,8 +33,8 @@ const limit = z
 export type LimitConfig = z.output<typeof limit>;
 
 const redisNode = z.object({
-  host: z.string().min(1).describe('Host name or IP address.'),
-  port: z.number().int().min(1).max(65535).default(6379).describe('TCP port.'),
+  host: z.string().min(1).describe('Host name or IP address of the node.'),
+  port: z.number().int().min(1).max(65535).default(6379).describe('TCP port of the node.'),
 });
 
 const redis = z

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderTargets, smoothWeightedPick, type TargetView } from '../../plugins/llm-proxy/order-targets';
 import { describeRequest, matchComplexityRule } from '../../plugins/llm-proxy/complexity-routing';
+import { countChatPromptTokens, IMAGE_TOKENS_HIGH } from '../../plugins/core/tokens/count-prompt-tokens';
+import { tokenCounterFor } from '../../plugins/core/tokens/token-counter';
 import { backoffDelay, parseRetryAfter, shouldRetryStatus, type RetryPolicy } from '../../plugins/core/routing/retry-policy';
 import { admits, beginCall, circuitState, healthOf, recordFailure, recordSuccess, resetTargetHealth } from '../../plugins/core/routing/target-health';
 
@@ -98,13 +100,15 @@ describe('circuit breaker', () => {
 });
 
 describe('complexity routing', () => {
-  it('describes a request by estimated prompt tokens, tools, images and reasoning effort', () => {
-    const features = describeRequest({
+  it('describes a request by prompt tokens (o200k, framing and image included), tools, images and reasoning effort', () => {
+    const request = {
       messages: [{ role: 'user', content: [{ type: 'text', text: 'é'.repeat(10) }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AA' } }] }],
       tools: [{ type: 'function', function: { name: 'f' } }],
       reasoning_effort: 'high',
-    } as never);
-    assert.deepEqual(features, { promptTokens: 5, hasTools: true, hasImages: true, reasoningEffort: 'high' });
+    } as never;
+    const features = describeRequest(request);
+    assert.deepEqual(features, { promptTokens: countChatPromptTokens(request, tokenCounterFor('openai', 'gpt-4o')), hasTools: true, hasImages: true, reasoningEffort: 'high' });
+    assert.ok(features.promptTokens > IMAGE_TOKENS_HIGH, 'the image counts at its reserved size');
   });
 
   it('picks the first rule whose every condition holds', () => {

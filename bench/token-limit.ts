@@ -1,0 +1,139 @@
+// `make bench`: token-limit's cost: added latency (local and Redis policies), Redis round trips, tokenizer speed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { countTokens, encode } from 'gpt-tokenizer/cjs/encoding/o200k_base';
+import { Tiktoken } from 'js-tiktoken/lite';
+import { CHAT_BODY, LLM_PROXY_KONG_YML, openLoop, round, type LoadResult } from './load';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
+import { startRedis, type RedisServer } from '../test/support/redis-server';
+
+const RATE_PER_SECOND = Number(process.env.BENCH_RATE ?? 200);
+const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_REQUESTS = 200;
+
+/** llm-proxy behind key-auth and token-limit with two tiers that never refuse during the run. */
+function tokenLimitYml(policy: string): string {
+  return LLM_PROXY_KONG_YML.replace(
+    '        plugins:\n',
+    `        plugins:
+          - name: key-auth
+          - name: token-limit
+            config:
+              namespace: bench
+              limits:
+                - { metric: total_tokens, limit: 100000000, window: minute }
+                - { metric: cost_usd, limit: 100000, window: day }
+${policy}
+`,
+  ).concat(DEMO_CONSUMER_YML);
+}
+
+const BASELINE_YML = LLM_PROXY_KONG_YML.replace('        plugins:\n', '        plugins:\n          - name: key-auth\n').concat(DEMO_CONSUMER_YML);
+
+interface Scenario extends LoadResult {
+  redis_commands_per_request?: number;
+}
+
+async function runScenario(yml: string, redis: RedisServer | null): Promise<Scenario> {
+  const gateway = await startGateway({ declarativeConfig: writeKongYml(yml), pluginServerEnvironment: { AI_LOG_LEVEL: 'warn' } });
+  try {
+    const before = redis ? await scriptCalls(redis) : 0;
+    const result = await openLoop(`${gateway.kong.url}/v1/chat/completions`, CHAT_BODY, { apikey: DEMO_API_KEY }, RATE_PER_SECOND, DURATION_SECONDS, WARMUP_REQUESTS);
+    if (!redis) return result;
+    const commands = (await scriptCalls(redis)) - before;
+    return { ...result, redis_commands_per_request: round(commands / (result.requests + WARMUP_REQUESTS)) };
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/** Commands Redis executed (from INFO commandstats), the assertion client's own INFO excluded. */
+async function scriptCalls(redis: RedisServer): Promise<number> {
+  const info = await redis.client.info('commandstats');
+  let total = 0;
+  for (const match of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (match[1] !== 'info') total += Number(match[2]);
+  return total;
+}
+
+/** Prompt text from the hh-rlhf corpus in ../shared/data, cut to the byte sizes measured. */
+function corpusText(bytes: number): string {
+  const file = path.resolve(REPOSITORY_ROOT, '../shared/data/prompts/hh-rlhf_harmless-base_test.jsonl.gz');
+  const lines = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8').split('\n').filter(Boolean);
+  let text = '';
+  for (const line of lines) {
+    text += (JSON.parse(line) as { chosen: string }).chosen;
+    if (Buffer.byteLength(text) >= bytes) break;
+  }
+  return Buffer.from(text).subarray(0, bytes).toString('utf8').replace(/\uFFFD$/, '');
+}
+
+function timePerCall(work: () => unknown, minimumMs = 1000): number {
+  for (let index = 0; index < 3; index += 1) work();
+  let calls = 0;
+  const started = performance.now();
+  while (performance.now() - started < minimumMs) {
+    work();
+    calls += 1;
+  }
+  return (performance.now() - started) / calls;
+}
+
+function tokenizerBenchmark() {
+  // The ranks subpath is exports-only, which this project's module resolution (node10) does not read.
+  const ranks = require('js-tiktoken/ranks/o200k_base') as ConstructorParameters<typeof Tiktoken>[0];
+  const tiktoken = new Tiktoken(ranks);
+  const options = { disallowedSpecial: new Set<string>() };
+  const results: Record<string, unknown> = {};
+  for (const bytes of [1024, 100 * 1024]) {
+    const text = corpusText(bytes);
+    const ours = encode(text, options);
+    const theirs = tiktoken.encode(text, [], []);
+    results[`${bytes / 1024}KB`] = {
+      tokens: ours.length,
+      identical_ids: ours.length === theirs.length && ours.every((id, index) => id === theirs[index]),
+      gpt_tokenizer_count_ms: round(timePerCall(() => countTokens(text, options))),
+      js_tiktoken_encode_ms: round(timePerCall(() => tiktoken.encode(text, [], []))),
+    };
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const tokenizer = tokenizerBenchmark();
+  process.stdout.write(`tokenizer (o200k): ${JSON.stringify(tokenizer)}\n`);
+  const redis = await startRedis();
+  try {
+    const baseline = await runScenario(BASELINE_YML, null);
+    process.stdout.write(`llm-proxy            ${JSON.stringify(baseline)}\n`);
+    const local = await runScenario(tokenLimitYml('              policy: local'), null);
+    process.stdout.write(`+ token-limit local  ${JSON.stringify(local)}\n`);
+    const shared = await runScenario(tokenLimitYml(`              policy: redis\n              redis: { host: 127.0.0.1, port: ${redis.port} }`), redis);
+    process.stdout.write(`+ token-limit redis  ${JSON.stringify(shared)}\n`);
+    const added = (result: LoadResult) => ({ added_p50_ms: round(result.p50_ms - baseline.p50_ms), added_p99_ms: round(result.p99_ms - baseline.p99_ms) });
+    const report = {
+      benchmark: 'token-limit: added latency over llm-proxy alone (key-auth on both), Redis commands per request, o200k tokenizer speed',
+      machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      rate_per_second: RATE_PER_SECOND,
+      duration_seconds: DURATION_SECONDS,
+      rerun: 'make bench (BENCH_RATE, BENCH_SECONDS to change the load)',
+      tokenizer,
+      results: { 'llm-proxy': baseline, 'token-limit-local': local, 'token-limit-redis': shared },
+      added: { 'token-limit-local': added(local), 'token-limit-redis': added(shared) },
+      measured_at: new Date().toISOString(),
+    };
+    process.stdout.write(`added latency over llm-proxy alone: ${JSON.stringify(report.added)}\n`);
+    const directory = path.join(REPOSITORY_ROOT, 'bench/results');
+    fs.mkdirSync(directory, { recursive: true });
+    fs.writeFileSync(path.join(directory, 'token-limit.json'), `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write('saved bench/results/token-limit.json\n');
+  } finally {
+    await redis.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack}\n`);
+  process.exitCode = 1;
+});
