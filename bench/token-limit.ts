@@ -33,28 +33,37 @@ ${policy}
 const BASELINE_YML = LLM_PROXY_KONG_YML.replace('        plugins:\n', '        plugins:\n          - name: key-auth\n').concat(DEMO_CONSUMER_YML);
 
 interface Scenario extends LoadResult {
+  /** Script calls (EVALSHA/EVAL): each is one network round trip. */
+  redis_round_trips_per_request?: number;
+  /** Every command Redis ran, the ones inside the scripts included. */
   redis_commands_per_request?: number;
 }
 
 async function runScenario(yml: string, redis: RedisServer | null): Promise<Scenario> {
   const gateway = await startGateway({ declarativeConfig: writeKongYml(yml), pluginServerEnvironment: { AI_LOG_LEVEL: 'warn' } });
   try {
-    const before = redis ? await scriptCalls(redis) : 0;
+    const before = redis ? await commandCounts(redis) : null;
     const result = await openLoop(`${gateway.kong.url}/v1/chat/completions`, CHAT_BODY, { apikey: DEMO_API_KEY }, RATE_PER_SECOND, DURATION_SECONDS, WARMUP_REQUESTS);
-    if (!redis) return result;
-    const commands = (await scriptCalls(redis)) - before;
-    return { ...result, redis_commands_per_request: round(commands / (result.requests + WARMUP_REQUESTS)) };
+    if (!redis || !before) return result;
+    const after = await commandCounts(redis);
+    const sent = result.requests + WARMUP_REQUESTS;
+    return { ...result, redis_round_trips_per_request: round((after.scripts - before.scripts) / sent), redis_commands_per_request: round((after.all - before.all) / sent) };
   } finally {
     await gateway.stop();
   }
 }
 
-/** Commands Redis executed (from INFO commandstats), the assertion client's own INFO excluded. */
-async function scriptCalls(redis: RedisServer): Promise<number> {
+/** Commands Redis executed (INFO commandstats), this benchmark's own INFO excluded; scripts are the round trips. */
+async function commandCounts(redis: RedisServer): Promise<{ all: number; scripts: number }> {
   const info = await redis.client.info('commandstats');
-  let total = 0;
-  for (const match of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (match[1] !== 'info') total += Number(match[2]);
-  return total;
+  let all = 0;
+  let scripts = 0;
+  for (const match of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+    if (match[1] === 'info') continue;
+    all += Number(match[2]);
+    if (match[1] === 'evalsha' || match[1] === 'eval') scripts += Number(match[2]);
+  }
+  return { all, scripts };
 }
 
 /** Prompt text from the hh-rlhf corpus in ../shared/data, cut to the byte sizes measured. */

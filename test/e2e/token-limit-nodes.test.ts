@@ -1,9 +1,9 @@
-// Two Kong nodes (two stand-ins, two plugin servers) share one budget in Redis, standalone and Cluster.
+// Two Kong nodes (two stand-ins, two plugin servers) share one budget in Redis: standalone, Cluster and Sentinel.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_CONSUMER_YML, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
-import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../support/redis-server';
+import { startRedis, startRedisCluster, startRedisSentinel, type RedisCluster, type RedisSentinel, type RedisServer } from '../support/redis-server';
 
 const LIMIT = 3000;
 const MAX_TOKENS = 20;
@@ -128,6 +128,28 @@ describe('token-limit across two nodes sharing a 3-master Redis Cluster', () => 
       for (const node of cluster.nodes) for (const key of await node.client.keys('tl:{shared-budget:*')) hashes.push(await node.client.hgetall(key));
       return committedAndReserved(hashes);
     };
+    await waitFor(async () => (await stored()).reserved === 0);
+    assertBudgetHeld(result, await stored());
+  });
+});
+
+describe('token-limit across two nodes finding Redis through Sentinel', () => {
+  let sentinel: RedisSentinel;
+  let nodes: Gateway[] = [];
+  before(async () => {
+    sentinel = await startRedisSentinel();
+    nodes = await startNodes(`{ sentinel_master: mymaster, sentinel_nodes: [{ host: 127.0.0.1, port: ${sentinel.sentinelPort} }], timeout_ms: 1000 }`);
+  });
+  after(async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    await sentinel?.stop();
+  });
+
+  it(`${REQUESTS} concurrent requests over two nodes never exceed the limit by more than one reservation`, async (t) => {
+    const result = await race(nodes);
+    t.diagnostic(`admitted ${result.admitted}, refused ${result.refused}, ${result.reportedTokens} tokens used of ${LIMIT}`);
+    const client = sentinel.master.client;
+    const stored = async () => committedAndReserved(await Promise.all((await client.keys('tl:{shared-budget:*')).map((key) => client.hgetall(key))));
     await waitFor(async () => (await stored()).reserved === 0);
     assertBudgetHeld(result, await stored());
   });

@@ -90,6 +90,39 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   };
 }
 
+export interface RedisSentinel {
+  master: RedisServer;
+  sentinelPort: number;
+  stop(): Promise<void>;
+}
+
+/** A master and one Sentinel watching it as `mymaster` (redis-server runs as a Sentinel with --sentinel). */
+export async function startRedisSentinel(): Promise<RedisSentinel> {
+  const master = await startRedis();
+  const sentinelPort = await freePort();
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-'));
+  const configFile = path.join(directory, 'sentinel.conf');
+  // Sentinel rewrites its config file, so it must be a writable file of its own.
+  fs.writeFileSync(configFile, `port ${sentinelPort}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 ${master.port} 1\n`);
+  const sentinel = spawn('redis-server', [configFile, '--sentinel'], { stdio: 'ignore' });
+  try {
+    await waitForPing(sentinelPort);
+  } catch (error) {
+    sentinel.kill('SIGKILL');
+    await master.stop();
+    throw error;
+  }
+  return {
+    master,
+    sentinelPort,
+    stop: async () => {
+      sentinel.kill('SIGKILL');
+      await master.stop();
+      fs.rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
 async function waitForPing(port: number): Promise<void> {
   await waitFor(async () => {
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
