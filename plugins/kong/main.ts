@@ -9,6 +9,7 @@ import { ALL_PLUGINS } from './all-plugins';
 import { AiPluginServer } from './plugin-server';
 import { closeRedisClients } from '../token-limit/policies/redis-policy';
 import { localReservationCount } from '../token-limit/index';
+import { warmTokenizers } from '../core/tokens/token-counter';
 import { runtime } from './runtime';
 
 const USAGE = `Usage:
@@ -54,6 +55,7 @@ async function serve(server: AiPluginServer): Promise<void> {
   const sockets = new Map(ALL_PLUGINS.map((plugin) => [plugin.Name, path.join(socketDirectory, `${plugin.Name}.socket`)]));
   const listeners = server.listen(sockets);
   logger.info({ sockets: [...sockets.values()], connector: `${host}:${port}` }, 'AI plugin server ready');
+  warmTokenizers();
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');

@@ -1,6 +1,23 @@
 // Picks the tokenizer for a target's model: OpenAI's own BPE (exact) for OpenAI models, a measured estimate for the rest.
-import { countTokens as countO200k } from 'gpt-tokenizer/cjs/encoding/o200k_base';
-import { countTokens as countCl100k } from 'gpt-tokenizer/cjs/encoding/cl100k_base';
+
+// Providers read "<|endoftext|>" in a prompt as plain text, so must we (the library throws by default).
+const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+type Encoding = typeof import('gpt-tokenizer/cjs/encoding/o200k_base');
+
+// The BPE tables take ~0.2 s to load: loaded on first use, so Kong's query commands (--dump) stay fast;
+// the server warms them at start (warmTokenizers) so no request pays for it.
+let o200k: Encoding | undefined;
+let cl100k: Encoding | undefined;
+const o200kEncoding = (): Encoding => (o200k ??= require('gpt-tokenizer/cjs/encoding/o200k_base') as Encoding);
+const cl100kEncoding = (): Encoding => (cl100k ??= require('gpt-tokenizer/cjs/encoding/cl100k_base') as Encoding);
+const countO200k = (text: string) => o200kEncoding().countTokens(text, AS_PLAIN_TEXT);
+const countCl100k = (text: string) => cl100kEncoding().countTokens(text, AS_PLAIN_TEXT);
+
+export function warmTokenizers(): void {
+  o200kEncoding();
+  cl100kEncoding();
+}
 
 export type TokenizerFamily = 'o200k_base' | 'cl100k_base';
 
@@ -40,21 +57,19 @@ export interface TokenCounter {
 const O200K_MODELS = /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o1|o3|o4|omni-)/;
 const CL100K_MODELS = /^(gpt-4|gpt-3\.5|gpt-35|text-embedding-3|text-embedding-ada-002)/;
 
-// Providers read "<|endoftext|>" in a prompt as plain text, so must we (the library throws by default).
-const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
 /** The counter for a model at a provider; OpenAI-named models are exact at any OpenAI-wire provider. */
 export function tokenCounterFor(provider: string, model: string): TokenCounter {
   // "openai/gpt-4o" (router-style names) and Azure deployment names that keep the model's name.
   const name = model.slice(model.lastIndexOf('/') + 1).toLowerCase();
   const openAIWire = provider === 'openai' || provider === 'azure' || provider === 'openai-compatible';
-  if (openAIWire && O200K_MODELS.test(name)) return { family: 'o200k_base', estimate: null, count: (text) => countO200k(text, AS_PLAIN_TEXT) };
-  if (openAIWire && CL100K_MODELS.test(name)) return { family: 'cl100k_base', estimate: null, count: (text) => countCl100k(text, AS_PLAIN_TEXT) };
+  if (openAIWire && O200K_MODELS.test(name)) return { family: 'o200k_base', estimate: null, count: countO200k };
+  if (openAIWire && CL100K_MODELS.test(name)) return { family: 'cl100k_base', estimate: null, count: countCl100k };
   const estimate = PROMPT_ESTIMATES[provider] ?? UNMEASURED_ESTIMATE;
-  return { family: 'o200k_base', estimate, count: (text) => Math.ceil(countO200k(text, AS_PLAIN_TEXT) * estimate.perToken) };
+  return { family: 'o200k_base', estimate, count: (text) => Math.ceil(countO200k(text) * estimate.perToken) };
 }
 
 /** The raw o200k count, for estimates that scale parts of a prompt differently. */
 export function countO200kTokens(text: string): number {
-  return countO200k(text, AS_PLAIN_TEXT);
+  return countO200k(text);
 }
