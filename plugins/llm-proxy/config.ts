@@ -111,6 +111,11 @@ export const llmProxyConfig = z
     .describe('Largest request body accepted, in bytes; larger bodies get 413.'),
   default_max_tokens: z.number().int().min(1).max(1_000_000).default(4096).describe('max_tokens sent to providers that require one (Anthropic) when the client sets neither max_tokens nor max_completion_tokens.'),
   upstream_timeout_ms: z.number().int().min(100).max(600_000).default(60_000).describe('How long to wait for one provider call to start answering (response headers), in milliseconds.'),
+  downgrade_targets: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe("Names of cheaper targets that serve a consumer who reached a token-limit `soft_limit`, instead of the targets it would get (the hard limit still refuses)."),
   })
   .superRefine((config, context) => {
     const names = targetNames(config.targets);
@@ -127,6 +132,12 @@ export const llmProxyConfig = z
         if (!names.includes(member)) context.addIssue({ code: 'custom', path: ['complexity_routing', ruleIndex, 'targets'], message: `names unknown target "${member}"; the targets are ${names.join(', ')}` });
       }
     });
+    for (const member of config.downgrade_targets ?? []) {
+      const index = names.indexOf(member);
+      if (index === -1) context.addIssue({ code: 'custom', path: ['downgrade_targets'], message: `names unknown target "${member}"; the targets are ${names.join(', ')}` });
+      // The client's model names what it wanted, not what the cheaper target serves.
+      else if (config.targets[index]!.model === undefined) context.addIssue({ code: 'custom', path: ['targets', index, 'model'], message: `downgrade target "${member}" must name its model` });
+    }
     for (const [alias, members] of Object.entries(config.aliases)) {
       for (const member of members) {
         const index = names.indexOf(member);

@@ -25,7 +25,7 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
     await requireAllPolicies(pdk, context, scope);
     const client = parseClientRequest(context.rawBody, config.max_request_body_bytes, config.route_type);
     const rule = client.operation === 'chat' ? matchComplexityRule(describeRequest(client.request), config.complexity_routing) : null;
-    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model, rule);
+    const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model, rule, context.budgetPressure);
     const plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? scope.serviceId ?? 'global');
     // Budgets are checked against the plan (the models that may serve it, their caps and prices).
     for (const admit of context.admissions) await admit(plan);
@@ -41,14 +41,22 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
 const roundRobinStates = new Map<string, Map<string, number[]>>();
 
 /**
- * The targets that may serve a request: an alias's members when the client names one, else the
- * matching complexity rule's, else all; ordered from their live health and the balancing algorithm.
+ * The targets that may serve a request: the downgrade targets for a consumer past a soft budget, else
+ * an alias's members when the client names one, else the matching complexity rule's, else all;
+ * ordered from their live health and the balancing algorithm.
  */
-function chooseTargets(config: LlmProxyConfig, pluginId: string, model: string | undefined, rule: ComplexityRule | null): { targets: OrderedTarget[]; routing: string } {
+function chooseTargets(
+  config: LlmProxyConfig,
+  pluginId: string,
+  model: string | undefined,
+  rule: ComplexityRule | null,
+  budgetPressure: string | null,
+): { targets: OrderedTarget[]; routing: string } {
   const names = targetNames(config.targets);
   const keys = names.map((name, index) => `${pluginId}/${index}/${name}`);
   const aliasMembers = model === undefined ? undefined : config.aliases[model];
-  const members = aliasMembers ?? rule?.targets;
+  const downgrade = budgetPressure !== null && config.downgrade_targets !== undefined ? config.downgrade_targets : undefined;
+  const members = downgrade ?? aliasMembers ?? rule?.targets;
   if (aliasMembers === undefined && config.strict_models) {
     const known = Object.keys(config.aliases);
     throw badRequest(`The model '${model ?? ''}' does not exist on this route; use one of: ${known.join(', ') || '(none configured)'}.`, 'model_not_found');
@@ -62,7 +70,7 @@ function chooseTargets(config: LlmProxyConfig, pluginId: string, model: string |
   let roundRobin = roundRobinStates.get(pluginId);
   if (!roundRobin) roundRobinStates.set(pluginId, (roundRobin = new Map()));
   const ordered = orderTargets(views, config.balancer.algorithm, roundRobin);
-  const chosenBy = aliasMembers !== undefined ? `alias=${model};` : rule ? `rule=${rule.name};` : '';
+  const chosenBy = downgrade !== undefined ? `downgrade=${budgetPressure};` : aliasMembers !== undefined ? `alias=${model};` : rule ? `rule=${rule.name};` : '';
   const decision = `${chosenBy}${ordered.decision}`;
   const order = ordered.order;
   const targets = order.map((index) => {

@@ -25,10 +25,16 @@ const limit = z
       .default('consumer')
       .describe('Whose usage is counted: the Kong consumer (by username), credential, each consumer group of the consumer (by name), the client IP, a request header value, the route or the service (by id). Falls back to the client IP when the request has none.'),
     header_name: z.string().min(1).optional().describe('The request header whose value is the key, when `key_by` is `header`.'),
+    soft_limit: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Usage (same unit as `limit`) from which a key's requests go to llm-proxy's `downgrade_targets`, cheaper, instead of being refused later at `limit`."),
   })
   .superRefine((value, context) => {
     if (value.key_by === 'header' && value.header_name === undefined) context.addIssue({ code: 'custom', path: ['header_name'], message: 'is required when key_by is header' });
     if (value.metric !== 'cost_usd' && !Number.isInteger(value.limit)) context.addIssue({ code: 'custom', path: ['limit'], message: `must be a whole number for ${value.metric}` });
+    if (value.soft_limit !== undefined && value.soft_limit >= value.limit) context.addIssue({ code: 'custom', path: ['soft_limit'], message: 'must be below limit' });
   });
 export type LimitConfig = z.output<typeof limit>;
 

@@ -16,6 +16,7 @@ import { limitExceeded, rateLimitHeaders } from './rate-limit-headers';
 import { LocalPolicy } from './policies/local-policy';
 import { redisPolicyFor } from './policies/redis-policy';
 import type { LimitPolicy } from './policies/limit-policy';
+import { LastSeenUsage } from './soft-limits';
 
 export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePlugin({
   name: 'token-limit',
@@ -27,6 +28,8 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
     const limits: BudgetLimit[] = config.limits.flatMap((limit) =>
       identitiesFor(limit, facts).map((identity) => ({ config: limit, name: limitName(limit), units: limitUnits(limit), identity })),
     );
+    // A key past a soft limit is routed to llm-proxy's cheaper targets (when it has some) before planning.
+    context.budgetPressure = lastSeen.reachedSoftLimit(namespaceOf(config, scope), limits, Date.now());
     // The budget is reserved once llm-proxy has planned the call: the models, caps and prices decide the amounts.
     context.admissions.push(async (plan) => {
       try {
@@ -39,6 +42,13 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
     });
   },
 });
+
+/** Each key's usage at its latest check on this node, for soft limits. */
+const lastSeen = new LastSeenUsage();
+
+function namespaceOf(config: TokenLimitConfig, scope: PluginScope): string {
+  return config.namespace ?? scope.pluginId ?? 'token-limit';
+}
 
 /** Counters of the `local` policy: one store per process, shared by every instance (keys carry the namespace). */
 const localPolicy = new LocalPolicy();
@@ -56,7 +66,7 @@ async function admit(plan: DispatchPlan, context: RequestContext, config: TokenL
   const nowMs = Date.now();
   const estimate = estimatePlan(plan, config.default_max_output_tokens);
   const policy = policyOf(config);
-  const namespace = config.namespace ?? scope.pluginId ?? 'token-limit';
+  const namespace = namespaceOf(config, scope);
   let decision;
   try {
     decision = await reserveBudget(policy, limits, amountsOf(estimate, 1), { namespace, nowMs, ttlMs: config.reservation_ttl_seconds * 1000 });
@@ -67,6 +77,7 @@ async function admit(plan: DispatchPlan, context: RequestContext, config: TokenL
     if (config.fault_tolerant) return;
     throw new GatewayError('The token budget store is unavailable; try again shortly.', { status: 503, type: 'service_unavailable', code: 'limit_store_unavailable', headers: { 'retry-after': '1' } });
   }
+  lastSeen.record(namespace, decision.states);
   const headers = config.hide_client_headers ? {} : rateLimitHeaders(decision.states, nowMs);
   if (!decision.admitted) {
     recordLimitDecision('refused', decision.refused.limit.name);

@@ -72,6 +72,14 @@ ${redisAt(mainRedis)}`,
       `              namespace: groups
               limits: [{ metric: requests, limit: 1, window: minute, key_by: consumer_group }]`,
     )}${route(
+      'downgrade',
+      `              namespace: downgrade
+              limits: [{ name: monthly-requests, metric: requests, limit: 100, soft_limit: 2, window: month }]`,
+      `              targets:
+                - { name: premium, provider: openai-compatible, model: gpt-4o, base_url: "http://mock-llm:9090/v1" }
+                - { name: cheap, provider: openai-compatible, model: gpt-4o-mini, base_url: "http://mock-llm:9090/v1", priority: 2 }
+              downgrade_targets: [cheap]`,
+    )}${route(
       'tolerant',
       `              namespace: tolerant
               limits: [{ metric: requests, limit: 2, window: minute }]
@@ -249,6 +257,18 @@ describe('token-limit through Kong', () => {
     assert.equal((await grouped()).status, 429);
     // The demo consumer is in no group: it is keyed by its IP instead, a separate counter.
     assert.equal((await postChat(`${gateway.kong.url}/groups`, chatRequest('hi'))).status, 200);
+  });
+
+  it('routes a consumer past a soft limit to the cheaper targets, and says so', async () => {
+    const served = [];
+    for (let index = 0; index < 4; index += 1) {
+      const response = await postChat(`${gateway.kong.url}/downgrade`, chatRequest(`request ${index}`));
+      assert.equal(response.status, 200);
+      served.push(`${response.headers.get('x-ai-target')} ${response.headers.get('x-ai-routing')?.split(';')[0]}`);
+      await response.text();
+    }
+    assert.deepEqual(served, ['premium priority=1', 'premium priority=1', 'cheap downgrade=monthly-requests', 'cheap downgrade=monthly-requests']);
+    assert.equal(JSON.parse(gateway.mock.received.at(-1)!.body).model, 'gpt-4o-mini');
   });
 
   it('when Redis dies or hangs: fault_tolerant admits, otherwise 503 in bounded time; recovers without restart', async () => {

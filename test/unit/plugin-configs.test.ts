@@ -67,6 +67,9 @@ describe('plugin configs', () => {
     assert.throws(() => plugin.parseConfig({ targets: two, aliases: { fast: ['b'] } }), /must name its model/);
     assert.throws(() => plugin.parseConfig({ targets: [two[0], two[0]] }), /used twice/);
     assert.doesNotThrow(() => plugin.parseConfig({ targets: two, aliases: { fast: ['a'] } }));
+    assert.throws(() => plugin.parseConfig({ targets: two, downgrade_targets: ['z'] }), /names unknown target/);
+    assert.throws(() => plugin.parseConfig({ targets: two, downgrade_targets: ['b'] }), /must name its model/);
+    assert.doesNotThrow(() => plugin.parseConfig({ targets: two, downgrade_targets: ['a'] }));
   });
 
   const tokenLimit = () => ALL_PLUGINS.find((candidate) => candidate.Name === 'token-limit')!;
@@ -102,6 +105,7 @@ describe('plugin configs', () => {
     assert.throws(() => tokenLimit().parseConfig({ limits: [limit], policy: 'redis' }), /redis/);
     assert.throws(() => tokenLimit().parseConfig({ limits: [limit], policy: 'redis', redis: { password: 'hunter2' } }), /vault reference/);
     assert.throws(() => tokenLimit().parseConfig({ limits: [limit], policy: 'redis', redis: { sentinel_master: 'm' } }), /go together/);
-    assert.doesNotThrow(() => tokenLimit().parseConfig({ limits: [{ ...limit, metric: 'cost_usd', limit: 0.25 }] }));
+    assert.throws(() => tokenLimit().parseConfig({ limits: [{ ...limit, soft_limit: 10 }] }), /below limit/);
+    assert.doesNotThrow(() => tokenLimit().parseConfig({ limits: [{ ...limit, metric: 'cost_usd', limit: 0.25, soft_limit: 0.2 }] }));
   });
 });

@@ -8,6 +8,7 @@ import { formatDuration, limitExceeded, rateLimitHeaders } from '../../plugins/t
 import { reserveBudget, settleBudget, type BudgetLimit, type LimitState } from '../../plugins/token-limit/budget';
 import { estimatePlan, estimateUsage } from '../../plugins/token-limit/estimate-request';
 import { LocalPolicy } from '../../plugins/token-limit/policies/local-policy';
+import { LastSeenUsage } from '../../plugins/token-limit/soft-limits';
 import { tokenLimitConfig, limitName, type LimitConfig } from '../../plugins/token-limit/config';
 import type { DispatchPlan, UpstreamAttempt } from '../../plugins/core/context/request-context-store';
 import { tokenCounterFor } from '../../plugins/core/tokens/token-counter';
@@ -131,6 +132,23 @@ describe('budget', () => {
     const next = await reserveBudget(policy, [tokens, requests], amountsOf({ inputTokens: 0, outputTokens: 70, costUsd: null }, 1), options(now));
     assert.ok(next.admitted);
     assert.deepEqual(next.states.map((state) => state.used), [100, 2]);
+  });
+});
+
+describe('soft limits', () => {
+  it('are reached from the last usage seen for the key in the current window', () => {
+    const seen = new LastSeenUsage();
+    const soft = budgetLimit(limit({ name: 'spend', metric: 'cost_usd', limit: 5, soft_limit: 4, window: 'day' }));
+    const hard = budgetLimit(limit({ metric: 'requests', limit: 10, window: 'minute' }));
+    const now = 1_000_000;
+    assert.equal(seen.reachedSoftLimit('ns', [soft, hard], now), null);
+    seen.record('ns', [{ limit: soft, used: 3_999_999, requested: 0, resetAtMs: now + 1000 }]);
+    assert.equal(seen.reachedSoftLimit('ns', [soft, hard], now), null);
+    seen.record('ns', [{ limit: soft, used: 4_000_000, requested: 0, resetAtMs: now + 1000 }]);
+    assert.equal(seen.reachedSoftLimit('ns', [soft, hard], now), 'spend');
+    assert.equal(seen.reachedSoftLimit('other-namespace', [soft], now), null);
+    assert.equal(seen.reachedSoftLimit('ns', [{ ...soft, identity: 'consumer:bob' }], now), null);
+    assert.equal(seen.reachedSoftLimit('ns', [soft], now + 1000), null, 'a new window starts below it');
   });
 });
 

@@ -62,6 +62,8 @@ export interface RequestContext {
    * runs them in order right after planning. One may throw a GatewayError to refuse the request.
    */
   readonly admissions: Array<(plan: DispatchPlan) => Promise<void>>;
+  /** The soft budget limit a policy saw reached (token-limit's `soft_limit`): llm-proxy may route to cheaper targets. */
+  budgetPressure: string | null;
   /** Headers plugins add to the response the client gets from the connector (e.g. x-ratelimit-*). */
   readonly responseHeaders: Record<string, string>;
   /** True once the end hooks ran: they run exactly once, whether or not the request reached the connector. */
@@ -112,6 +114,7 @@ export class RequestContextStore {
       state: new Map(),
       hooks: [],
       admissions: [],
+      budgetPressure: null,
       responseHeaders: {},
       ended: false,
       plan: null,
