@@ -88,3 +88,14 @@ export function recordLimitDecision(outcome: 'admitted' | 'refused' | 'store_una
 export function recordEstimatedCommit(reason: string): void {
   estimatedCommits.inc({ reason });
 }
+
+const piiFindings = new Counter({
+  name: 'kong_ai_pii_entities_total',
+  help: 'Personal data found in prompts by pii-redact, by kind and action (never the values).',
+  labelNames: ['entity', 'action'],
+  registers: [registry],
+});
+
+export function recordPiiFindings(found: Array<{ entity: string; action: string; count: number }>): void {
+  for (const { entity, action, count } of found) piiFindings.inc({ entity, action }, count);
+}

@@ -44,7 +44,7 @@ describe('connector stream hooks', () => {
     const seen = { chunks: 0, ends: [] as Array<{ reason: EndReason; summary: ResponseSummary }> };
     const hook: StreamHooks = {
       name: 'recorder',
-      onChunk: ({ data }) => ((seen.chunks += 1), data.replace(/secret/g, 'public')),
+      onChunk: ({ event, data }) => ((seen.chunks += 1), [{ event, data: data.replace(/secret/g, 'public') }]),
       onEnd: (reason, summary) => void seen.ends.push({ reason, summary: { ...summary } }),
     };
     context.hooks.push(hook);

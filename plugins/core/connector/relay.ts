@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { GatewayError } from '../errors';
 import { ServerSentEventParser, formatServerSentEvent, type ServerSentEvent } from '../http/server-sent-events';
 import type { ClientEvent, ResponseTranslator } from '../providers/response-translator';
-import type { EndReason, ResponseSummary, StreamHooks } from './stream-hooks';
+import type { EndReason, ResponseChunk, ResponseSummary, StreamHooks } from './stream-hooks';
 
 /** Sends a whole (non-streamed) provider answer in the client's format, after the hooks have seen it. */
 export function relayWhole(body: string, status: number, translator: ResponseTranslator, hooks: StreamHooks[], summary: ResponseSummary, response: http.ServerResponse): void {
@@ -13,7 +13,9 @@ export function relayWhole(body: string, status: number, translator: ResponseTra
     summary.usage = translated.usage;
     summary.text = translated.text;
     // A whole body is one chunk: hooks see all of it, so there is nothing held back to flush.
-    text = applyChunkHooks(hooks, translated.body);
+    text = applyChunkHooks(hooks, { event: null, data: translated.body })
+      .map((chunk) => chunk.data)
+      .join('');
   } else text = translator.translateError(status, body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   response.end(text);
@@ -55,15 +57,13 @@ export async function relayStream(
   const relayClientEvents = (clientEvents: ClientEvent[]) => {
     for (const clientEvent of clientEvents) {
       if (clientEvent.kind === 'done') {
-        const tail = applyFlushHooks(hooks);
-        if (tail !== '') write(formatServerSentEvent({ event: null, data: tail }));
+        for (const chunk of applyFlushHooks(hooks)) write(formatServerSentEvent(chunk));
         write(formatServerSentEvent(clientEvent)); // OpenAI's `data: [DONE]`, Anthropic's message_stop
         done = true;
       } else if (clientEvent.kind === 'usage') {
         if (clientWantsUsage) write(formatServerSentEvent(clientEvent));
       } else {
-        const data = applyChunkHooks(hooks, clientEvent.data);
-        if (data !== '') write(formatServerSentEvent({ event: clientEvent.event, data }));
+        for (const chunk of applyChunkHooks(hooks, { event: clientEvent.event, data: clientEvent.data })) write(formatServerSentEvent(chunk));
       }
     }
   };
@@ -86,12 +86,21 @@ export async function relayStream(
   return { kind: 'complete' };
 }
 
-function applyChunkHooks(hooks: StreamHooks[], data: string): string {
-  return hooks.reduce((text, hook) => (hook.onChunk ? hook.onChunk({ data: text }) : text), data);
+/** Each hook in turn maps every chunk the previous ones produced. */
+function applyChunkHooks(hooks: StreamHooks[], chunk: ResponseChunk): ResponseChunk[] {
+  let chunks = [chunk];
+  for (const hook of hooks) if (hook.onChunk) chunks = chunks.flatMap((current) => hook.onChunk!(current));
+  return chunks;
 }
 
-function applyFlushHooks(hooks: StreamHooks[]): string {
-  return hooks.map((hook) => hook.onFlush?.() ?? '').join('');
+/** A hook's held chunks still pass through the hooks after it (a later hook may hold or rewrite them too). */
+function applyFlushHooks(hooks: StreamHooks[]): ResponseChunk[] {
+  const flushed: ResponseChunk[] = [];
+  hooks.forEach((hook, index) => {
+    const held = hook.onFlush?.() ?? [];
+    flushed.push(...held.flatMap((chunk) => applyChunkHooks(hooks.slice(index + 1), chunk)));
+  });
+  return flushed;
 }
 
 /** After bytes went out the status cannot change: end with an SSE error event and no [DONE]. */

@@ -4,9 +4,12 @@ import type { ModelPrice } from '../pricing/price-table';
 import type { RequestContext } from '../context/request-context-store';
 import { logger } from '../logger';
 
-/** One piece of the answer as the client will receive it (an SSE event's data, or a whole JSON body). */
+/**
+ * One piece of the answer in the client's format: an SSE event (its `event:` name for Anthropic,
+ * null for OpenAI, and its data), or a whole JSON body (event null).
+ */
 export interface ResponseChunk {
-  /** The text the connector is about to write to the client; a hook may return a replacement. */
+  event: string | null;
   data: string;
 }
 
@@ -30,6 +33,22 @@ export interface ResponseSummary {
   served: { provider: string; model: string; price: ModelPrice | null } | null;
 }
 
+/**
+ * Registered by a plugin's access phase on the request context; run by the connector.
+ * - `onChunk` maps one chunk to the chunks to send instead: the same one changed (PII restore), none
+ *   (holding bytes back), or several (releasing held bytes as an event of their own). It may throw a
+ *   GatewayError to stop the answer (output guard). A whole, non-streamed body is one chunk and must
+ *   come back as one.
+ * - `onFlush` is called once before the final event of a successful stream, for anything still held.
+ * - `onEnd` is called exactly once, whatever happened (token commit, cache fill, audit).
+ */
+export interface StreamHooks {
+  name: string;
+  onChunk?(chunk: ResponseChunk): ResponseChunk[];
+  onFlush?(): ResponseChunk[];
+  onEnd?(reason: EndReason, summary: ResponseSummary): void | Promise<void>;
+}
+
 export function emptySummary(stream: boolean): ResponseSummary {
   return { status: 0, stream, usage: null, costUsd: null, text: '', served: null };
 }
@@ -45,19 +64,4 @@ export async function runEndHooks(context: RequestContext, reason: EndReason, su
       logger.error({ hook: hook.name, err: { message: (error as Error).message } }, 'stream end hook failed');
     }
   }
-}
-
-/**
- * Registered by a plugin's access phase on the request context; run by the connector.
- * - `onChunk` may rewrite a chunk (PII restore) or throw a GatewayError to stop the answer (output guard).
- *   It may hold bytes back by returning a shorter string; whatever it holds it must give back in `onFlush`.
- * - `onFlush` is called once before the final event of a successful stream, for held-back bytes
- *   (a whole, non-streamed answer is a single chunk: nothing is held back, no flush).
- * - `onEnd` is called exactly once, whatever happened (token commit, cache fill, audit).
- */
-export interface StreamHooks {
-  name: string;
-  onChunk?(chunk: ResponseChunk): string;
-  onFlush?(): string;
-  onEnd?(reason: EndReason, summary: ResponseSummary): void | Promise<void>;
 }

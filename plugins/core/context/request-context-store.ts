@@ -50,7 +50,8 @@ export interface RequestContext {
   readonly id: string;
   readonly createdAt: number;
   /** The client's raw request body, read once from Kong by the first of our plugins to run. */
-  readonly rawBody: Buffer;
+  /** Policies that rewrite the prompt (pii-redact) replace it; the plugins after them see their version. */
+  rawBody: Buffer;
   /** Policy plugins whose access phase completed (or deliberately failed open) for this request. */
   readonly attested: Set<string>;
   /** Per-plugin state handed from access to the connector (PII map, reservation, ...). */

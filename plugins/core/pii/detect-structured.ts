@@ -1,0 +1,103 @@
+// Finds structured personal data: emails, phones, cards, IBANs, US SSNs, IPs and secrets, each validated.
+import { isIP } from 'node:net';
+import { findPhoneNumbersInText, type CountryCode } from 'libphonenumber-js/max';
+import type { Finding } from './pii-entities';
+
+const EMAIL = /[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}/g;
+// 13-19 digits, optionally grouped by single spaces or dashes.
+const CARD = /\b\d(?:[ -]?\d){12,18}\b/g;
+const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
+const SSN = /\b(\d{3})([- ]?)(\d{2})\2(\d{4})\b/g;
+const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
+// Candidates for IPv6: runs of hex groups and colons; node:net decides.
+const IPV6 = /(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?(?![\w:])/g;
+
+/** Secret formats with a fixed shape (the vendors' own documented prefixes). */
+const SECRETS: RegExp[] = [
+  /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g, // AWS access key id
+  /\b(?:aws_secret_access_key|aws_secret|secret_access_key)\s*[=:]\s*["']?[A-Za-z0-9/+=]{40}\b/gi, // AWS secret with its name
+  /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}\b/g, // OpenAI
+  /\bsk-ant-[A-Za-z0-9_-]{20,}\b/g, // Anthropic
+  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{22,}\b/g, // GitHub
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g, // Slack tokens
+  /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]+/g, // Slack webhooks
+  /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API key
+  /\b(?:sk|rk)_live_[0-9A-Za-z]{16,}\b/g, // Stripe
+  /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, // JWT
+  /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )?PRIVATE KEY-----/g, // PEM private keys
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@[^\s/]+/gi, // URLs with credentials
+];
+
+export interface StructuredOptions {
+  /** Country assumed for phone numbers written without +country code. */
+  defaultCountry: CountryCode;
+}
+
+export function findEmails(text: string): Finding[] {
+  return matches(text, EMAIL, 'email');
+}
+
+export function findCreditCards(text: string): Finding[] {
+  return matches(text, CARD, 'credit_card').filter((finding) => luhnValid(finding.value.replace(/[ -]/g, '')));
+}
+
+export function findIbans(text: string): Finding[] {
+  return matches(text, IBAN, 'iban').filter((finding) => ibanValid(finding.value.replace(/ /g, '')));
+}
+
+/** US SSNs as the SSA issues them: never area 000, 666 or 900-999, group 00 or serial 0000. */
+export function findUsSsns(text: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const match of text.matchAll(SSN)) {
+    const [value, area, , group, serial] = match as unknown as [string, string, string, string, string];
+    if (area === '000' || area === '666' || area >= '900' || group === '00' || serial === '0000') continue;
+    findings.push({ entity: 'us_ssn', start: match.index!, end: match.index! + value.length, value });
+  }
+  return findings;
+}
+
+export function findIpAddresses(text: string): Finding[] {
+  return [...matches(text, IPV4, 'ip_address'), ...matches(text, IPV6, 'ip_address')].filter((finding) => isIP(finding.value.replace(/%\w+$/, '')) !== 0);
+}
+
+export function findSecrets(text: string): Finding[] {
+  return SECRETS.flatMap((pattern) => matches(text, pattern, 'secret'));
+}
+
+export function findPhones(text: string, options: StructuredOptions): Finding[] {
+  return findPhoneNumbersInText(text, { defaultCountry: options.defaultCountry }).map((found) => ({
+    entity: 'phone',
+    start: found.startsAt,
+    end: found.endsAt,
+    value: text.slice(found.startsAt, found.endsAt),
+  }));
+}
+
+function matches(text: string, pattern: RegExp, entity: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const match of text.matchAll(pattern)) findings.push({ entity, start: match.index!, end: match.index! + match[0].length, value: match[0] });
+  return findings;
+}
+
+export function luhnValid(digits: string): boolean {
+  if (!/^\d{13,19}$/.test(digits)) return false;
+  let sum = 0;
+  for (let index = 0; index < digits.length; index += 1) {
+    let digit = Number(digits[digits.length - 1 - index]);
+    if (index % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/** ISO 13616: move the first four characters to the end, letters to numbers, remainder mod 97 is 1. */
+export function ibanValid(iban: string): boolean {
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let remainder = 0;
+  for (const character of rearranged) {
+    const value = character >= 'A' ? String(character.charCodeAt(0) - 55) : character;
+    for (const digit of value) remainder = (remainder * 10 + Number(digit)) % 97;
+  }
+  return remainder === 1;
+}
