@@ -25,7 +25,7 @@ const SECRETS: RegExp[] = [
   /\b(?:sk|rk)_live_[0-9A-Za-z]{16,}\b/g, // Stripe
   /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, // JWT
   /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )?PRIVATE KEY-----/g, // PEM private keys
-  /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@[^\s/]+/gi, // URLs with credentials
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@[^\s"'<>]+/gi, // URLs with credentials, host and path included
 ];
 
 export interface StructuredOptions {
