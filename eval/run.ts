@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '../test/support/gateway';
 import { report as tokenCountReport } from './token-counts';
+import { report as piiReport } from './pii';
 
 const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data');
 const SETS = ['paraphrase', 'pii', 'injection', 'prompts', 'models'];
@@ -19,6 +20,7 @@ function main(): void {
     process.stdout.write(`${set.padEnd(11)} ${files.length} files\n`);
   }
   process.stdout.write(`\n${tokenCountReport()}\n`);
+  process.stdout.write(`\n${piiReport()}\n`);
 }
 
 main();

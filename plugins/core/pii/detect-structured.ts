@@ -1,12 +1,14 @@
 // Finds structured personal data: emails, phones, cards, IBANs, US SSNs, IPs and secrets, each validated.
 import { isIP } from 'node:net';
-import { findPhoneNumbersInText, type CountryCode } from 'libphonenumber-js/max';
+import { findNumbers, type CountryCode } from 'libphonenumber-js/max';
 import type { Finding } from './pii-entities';
 
 const EMAIL = /[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}/g;
-// 13-19 digits, optionally grouped by single spaces or dashes.
-const CARD = /\b\d(?:[ -]?\d){12,18}\b/g;
+// 12-19 digits (12 for some Maestro cards), optionally grouped by single spaces or dashes.
+const CARD = /\b\d(?:[ -]?\d){11,18}\b/g;
 const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
+// Written in lower case, IBANs come without spaces (grouped lower case would swallow the words after it).
+const IBAN_LOWER_CASE = /\b[a-z]{2}\d{2}[a-z0-9]{11,30}\b/g;
 const SSN = /\b(\d{3})([- ]?)(\d{2})\2(\d{4})\b/g;
 const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
 // Candidates for IPv6: runs of hex groups and colons; node:net decides.
@@ -38,11 +40,15 @@ export function findEmails(text: string): Finding[] {
 }
 
 export function findCreditCards(text: string): Finding[] {
-  return matches(text, CARD, 'credit_card').filter((finding) => luhnValid(finding.value.replace(/[ -]/g, '')));
+  return matches(text, CARD, 'credit_card').filter((finding) => {
+    const digits = finding.value.replace(/[ -]/g, '');
+    // Only Maestro (50, 56-69) issues 12-digit numbers; any other 12-digit run is not a card.
+    return luhnValid(digits) && (digits.length > 12 || /^(?:50|5[6-9]|6\d)/.test(digits));
+  });
 }
 
 export function findIbans(text: string): Finding[] {
-  return matches(text, IBAN, 'iban').filter((finding) => ibanValid(finding.value.replace(/ /g, '')));
+  return [...matches(text, IBAN, 'iban'), ...matches(text, IBAN_LOWER_CASE, 'iban')].filter((finding) => ibanValid(finding.value.replace(/ /g, '').toUpperCase()));
 }
 
 /** US SSNs as the SSA issues them: never area 000, 666 or 900-999, group 00 or serial 0000. */
@@ -64,13 +70,41 @@ export function findSecrets(text: string): Finding[] {
   return SECRETS.flatMap((pattern) => matches(text, pattern, 'secret'));
 }
 
+/**
+ * Grouped digits that read as a phone number in any country: an optional +code, an optional (area),
+ * then 2 to 5 groups joined by spaces, dots or dashes, 7 to 15 digits in all, an optional extension.
+ */
+const GROUPED_DIGITS = /(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,5}){1,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])/g;
+/** Dates and times written with the same separators are not phone numbers. */
+const DATE_START = /^\d{4}-\d{2}-\d{2}/;
+const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d{1,2}[.:]\d{2})$/;
+
+/**
+ * Phone numbers: libphonenumber-js finds those its metadata calls possible for the default country
+ * (or any country, with a +code); grouped digit runs catch the many national formats it cannot place.
+ */
 export function findPhones(text: string, options: StructuredOptions): Finding[] {
-  return findPhoneNumbersInText(text, { defaultCountry: options.defaultCountry }).map((found) => ({
+  const found: Finding[] = findNumbers(text, { defaultCountry: options.defaultCountry, leniency: 'POSSIBLE' } as unknown as CountryCode).map((number) => ({
     entity: 'phone',
-    start: found.startsAt,
-    end: found.endsAt,
-    value: text.slice(found.startsAt, found.endsAt),
+    start: number.startsAt,
+    end: number.endsAt,
+    value: text.slice(number.startsAt, number.endsAt),
   }));
+  for (const match of text.matchAll(GROUPED_DIGITS)) {
+    const value = match[0];
+    const digits = value.replace(/\D/g, '').length;
+    if (digits < 7 || digits > 15 || DATE_LIKE.test(value) || DATE_START.test(value)) continue;
+    if (!/[ .()+-]/.test(value)) continue;
+    const start = match.index!;
+    if (found.some((other) => start < other.end && other.start < start + value.length)) continue;
+    // "370 3911 Fourth Ave", "Apt. 675 62314": a short two-group number that begins or ends an address.
+    const groups = value.split(/[ .-]/).length;
+    const after = text.slice(match.index! + value.length, match.index! + value.length + 24);
+    const before = text.slice(Math.max(0, match.index! - 8), match.index!);
+    if (groups <= 2 && !value.startsWith('+') && (/^\s+\p{Lu}/u.test(after) || /(?:Apt\.|Suite|Unit|No\.)\s*$/i.test(before))) continue;
+    found.push({ entity: 'phone', start: match.index!, end: match.index! + value.length, value });
+  }
+  return found;
 }
 
 function matches(text: string, pattern: RegExp, entity: string): Finding[] {
@@ -80,7 +114,7 @@ function matches(text: string, pattern: RegExp, entity: string): Finding[] {
 }
 
 export function luhnValid(digits: string): boolean {
-  if (!/^\d{13,19}$/.test(digits)) return false;
+  if (!/^\d{12,19}$/.test(digits)) return false;
   let sum = 0;
   for (let index = 0; index < digits.length; index += 1) {
     let digit = Number(digits[digits.length - 1 - index]);
