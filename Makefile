@@ -32,6 +32,7 @@ bench: build
 	$(NODE) dist/bench/streams.js
 	$(NODE) dist/bench/portkey.js
 	$(NODE) dist/bench/token-limit.js
+	$(NODE) dist/bench/pii-redact.js
 
 eval: build
 	$(NODE) dist/eval/run.js
