@@ -69,10 +69,11 @@ describe('Anthropic SDK through Kong (the repo kong.yml: /v1/messages to an Open
     });
     const sent = JSON.parse(gateway.mock.received.at(-1)!.body);
     assert.equal(sent.tool_choice, 'required');
+    // The route's pii-redact masks the places first, in the tool_use input and the text alike.
     assert.deepEqual(sent.messages.slice(1), [
-      { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"<LOCATION_1>"}' } }] },
       { role: 'tool', tool_call_id: 'toolu_1', content: '18C' },
-      { role: 'user', content: 'And Berlin?' },
+      { role: 'user', content: 'And <LOCATION_2>?' },
     ]);
     // The mock answers tool requests with the recorded parallel tool calls.
     const toolUses = message.content.filter((block) => block.type === 'tool_use');
