@@ -14,7 +14,9 @@ export function restoringHooks(map: PlaceholderMap): Pick<StreamHooks, 'onChunk'
     onChunk: (chunk) => {
       const parsed = parseJson(chunk.data);
       if (parsed === null) return [chunk];
-      if (chunk.event === null && Array.isArray(parsed.choices) && parsed.object !== 'chat.completion.chunk') return [{ ...chunk, data: JSON.stringify(restoreOpenAIBody(parsed, map)) }];
+      // A whole OpenAI answer has choices[].message; a streamed chunk has choices[].delta (some servers omit `object`).
+      const wholeOpenAI = Array.isArray(parsed.choices) && (parsed.choices as Json[]).some((choice) => choice?.message !== undefined);
+      if (chunk.event === null && wholeOpenAI) return [{ ...chunk, data: JSON.stringify(restoreOpenAIBody(parsed, map)) }];
       if (chunk.event === null && parsed.type === 'message') return [{ ...chunk, data: JSON.stringify(restoreAnthropicBody(parsed, map)) }];
       if (chunk.event === null) return [{ ...chunk, data: JSON.stringify(restoreOpenAIStreamChunk(parsed, channels)) }];
       anthropicStream = true;
@@ -84,8 +86,6 @@ class Channels {
     return [...this.restorers.values()].map((entry) => entry.restorer.flush()).join('');
   }
 }
-
-type Channel = Channels['get'];
 
 /** A chunk's content and tool-call argument pieces, restored per choice and per tool call; a finish releases what is held. */
 function restoreOpenAIStreamChunk(chunk: Json, channels: Channels): Json {
