@@ -10,6 +10,7 @@ import { AiPluginServer } from './plugin-server';
 import { closeRedisClients } from '../token-limit/policies/redis-policy';
 import { localReservationCount } from '../token-limit/index';
 import { warmTokenizers } from '../core/tokens/token-counter';
+import { nameLexicon } from '../core/pii/detect-names';
 import { runtime } from './runtime';
 
 const USAGE = `Usage:
@@ -55,7 +56,9 @@ async function serve(server: AiPluginServer): Promise<void> {
   const sockets = new Map(ALL_PLUGINS.map((plugin) => [plugin.Name, path.join(socketDirectory, `${plugin.Name}.socket`)]));
   const listeners = server.listen(sockets);
   logger.info({ sockets: [...sockets.values()], connector: `${host}:${port}` }, 'AI plugin server ready');
+  // Tables the first requests would otherwise load: kept out of the query command, loaded once here.
   warmTokenizers();
+  nameLexicon();
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');

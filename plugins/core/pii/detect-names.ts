@@ -1,5 +1,4 @@
 // Finds person names and places offline and fast, from compromise's English lexicon (no model download, no tagging pass).
-import nlp from 'compromise';
 import type { Finding } from './pii-entities';
 
 type Kind = 'first' | 'last' | 'place' | 'honorific';
@@ -8,9 +7,18 @@ type Kind = 'first' | 'last' | 'place' | 'honorific';
  * compromise's lexicon (about 3,200 first names, 900 last names, 1,300 places, multi-word ones
  * included) as a lower-case lookup. Tagging whole texts with compromise costs ~10 ms per KB; a
  * lookup over capitalised words costs microseconds, at a measured loss of context (see `make eval`).
+ * Built on first use (loading compromise takes ~0.2 s, which Kong's query commands should not pay);
+ * the server builds it at start.
  */
-const LEXICON: Map<string, Kind> = (() => {
+let lexiconCache: Map<string, Kind> | null = null;
+
+export function nameLexicon(): Map<string, Kind> {
+  return (lexiconCache ??= buildLexicon());
+}
+
+function buildLexicon(): Map<string, Kind> {
   const lexicon = new Map<string, Kind>();
+  const nlp = require('compromise') as { model(): unknown };
   const model = nlp.model() as { one: { lexicon: Record<string, string | string[]> } };
   for (const [word, tags] of Object.entries(model.one.lexicon)) {
     const list = Array.isArray(tags) ? tags : [tags];
@@ -26,7 +34,7 @@ const LEXICON: Map<string, Kind> = (() => {
     if (kind !== null) lexicon.set(word, kind);
   }
   return lexicon;
-})();
+}
 
 /** Longest multi-word place in the lexicon, in words. */
 const MAX_PLACE_WORDS = 4;
@@ -50,6 +58,7 @@ interface Word {
 
 export function findPersonsAndLocations(text: string, persons: boolean, locations: boolean): Finding[] {
   if (!persons && !locations) return [];
+  const lexicon = nameLexicon();
   const words: Word[] = [];
   for (const match of text.matchAll(CAPITALISED)) {
     const value = match[0].replace(/\.$/, '');
@@ -57,7 +66,7 @@ export function findPersonsAndLocations(text: string, persons: boolean, location
   }
   const findings: Finding[] = [];
   // Words are adjacent when only spaces separate them ("Maria  Garcia"), never across punctuation or lines.
-  const adjacent = (left: Word, right: Word) => /^[ \t]+$/.test(text.slice(left.end, right.start)) || (/^\.[ \t]+$/.test(text.slice(left.end, right.start)) && LEXICON.get(left.lower) === 'honorific');
+  const adjacent = (left: Word, right: Word) => /^[ \t]+$/.test(text.slice(left.end, right.start)) || (/^\.[ \t]+$/.test(text.slice(left.end, right.start)) && lexicon.get(left.lower) === 'honorific');
   for (let index = 0; index < words.length; index += 1) {
     const word = words[index]!;
     if (locations) {
@@ -70,16 +79,16 @@ export function findPersonsAndLocations(text: string, persons: boolean, location
       }
     }
     const before = text.slice(Math.max(0, word.start - 24), word.start);
-    if (locations && PLACE_CUES.test(before) && LEXICON.get(word.lower) !== 'first') {
+    if (locations && PLACE_CUES.test(before) && lexicon.get(word.lower) !== 'first') {
       const end = runEnd(words, index, adjacent);
       findings.push({ entity: 'location', start: word.start, end: words[end]!.end, value: text.slice(word.start, words[end]!.end) });
       index = end;
       continue;
     }
     if (!persons) continue;
-    const kind = LEXICON.get(word.lower);
+    const kind = lexicon.get(word.lower);
     const next = words[index + 1];
-    const followedByLastName = next !== undefined && adjacent(word, next) && LEXICON.get(next.lower) === 'last' && !NOT_NAMES.has(word.lower);
+    const followedByLastName = next !== undefined && adjacent(word, next) && lexicon.get(next.lower) === 'last' && !NOT_NAMES.has(word.lower);
     const startsName =
       (kind === 'first' && !NOT_NAMES.has(word.lower)) ||
       (kind === 'honorific' && next !== undefined && adjacent(word, next)) ||
@@ -87,7 +96,7 @@ export function findPersonsAndLocations(text: string, persons: boolean, location
       (PERSON_CUES.test(before) && kind !== 'place');
     if (!startsName) continue;
     let end = index;
-    while (end + 1 < words.length && end - index < 3 && adjacent(words[end]!, words[end + 1]!) && LEXICON.get(words[end + 1]!.lower) !== 'place') end += 1;
+    while (end + 1 < words.length && end - index < 3 && adjacent(words[end]!, words[end + 1]!) && lexicon.get(words[end + 1]!.lower) !== 'place') end += 1;
     const first = kind === 'honorific' ? words[index + 1]! : word;
     const last = words[end]!;
     findings.push({ entity: 'person', start: first.start, end: last.end, value: text.slice(first.start, last.end) });
@@ -105,12 +114,13 @@ function runEnd(words: Word[], index: number, adjacent: (left: Word, right: Word
 
 /** How many words starting at `index` form the longest place in the lexicon (0 when none). */
 function longestPlace(words: Word[], index: number, adjacent: (left: Word, right: Word) => boolean): number {
+  const lexicon = nameLexicon();
   let phrase = words[index]!.lower;
-  let best = LEXICON.get(phrase) === 'place' ? 1 : 0;
+  let best = lexicon.get(phrase) === 'place' ? 1 : 0;
   for (let length = 2; length <= MAX_PLACE_WORDS && index + length - 1 < words.length; length += 1) {
     if (!adjacent(words[index + length - 2]!, words[index + length - 1]!)) break;
     phrase += ` ${words[index + length - 1]!.lower}`;
-    if (LEXICON.get(phrase) === 'place') best = length;
+    if (lexicon.get(phrase) === 'place') best = length;
   }
   return best;
 }
