@@ -57,7 +57,12 @@ export async function reserveBudget(policy: LimitPolicy, limits: BudgetLimit[], 
   const held: Counter[][] = [];
   outcomes.forEach((outcome, index) => {
     const counters = reservation.groups[index]!;
-    if (outcome.status === 'rejected') return void (failure ??= outcome.reason);
+    if (outcome.status === 'rejected') {
+      failure ??= outcome.reason;
+      // A script that timed out on our side may still have run in Redis: release it too (a no-op if not).
+      held.push(counters);
+      return;
+    }
     outcome.value.counters.forEach((state, position) => (counters[position]!.state.used = state.used));
     if (outcome.value.admitted) held.push(counters);
     else refused ??= counters[outcome.value.refused]!.state;

@@ -121,6 +121,22 @@ describe('budget', () => {
     assert.equal(probe.admitted, true);
   });
 
+  it('when the store fails for one key, releases every key, the failed one included (its script may have run)', async () => {
+    const released: string[] = [];
+    const policy = {
+      reserve: async (counters: Array<{ key: string }>) => {
+        if (counters[0]!.key.includes('route')) throw new Error('Command timed out');
+        return { admitted: true as const, counters: counters.map(() => ({ used: 1 })) };
+      },
+      settle: async (counters: Array<{ key: string; actual: number }>) => void released.push(...counters.map((counter) => `${counter.key.includes('route') ? 'route' : 'consumer'}=${counter.actual}`)),
+    };
+    const perConsumer = budgetLimit(limit({ metric: 'requests', limit: 10, window: 'minute' }), 'consumer:alice');
+    const perRoute = { ...budgetLimit(limit({ name: 'route', metric: 'requests', limit: 10, window: 'minute', key_by: 'route' }), 'route:r1') };
+    await assert.rejects(reserveBudget(policy, [perConsumer, perRoute], amountsOf({ inputTokens: 1, outputTokens: 1, costUsd: null }, 1), options(Date.now())), /timed out/);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(released.sort(), ['consumer=0', 'route=0']);
+  });
+
   it('settles each metric to what was used', async () => {
     const policy = new LocalPolicy();
     const tokens = budgetLimit(limit({ metric: 'output_tokens', limit: 100, window: 'minute' }));
