@@ -1,6 +1,10 @@
 // What every benchmark shares: the kong.yml variants, the request, open-loop load and its statistics.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
+import { REPOSITORY_ROOT } from '../test/support/gateway';
 
 export interface LoadResult {
   requests: number;
@@ -80,4 +84,39 @@ export function cpuSeconds(pid: number): number {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // After the command name: state is field 3, utime field 14, stime field 15 (1-based, proc(5)).
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Writes `bench/results/<name>.json`, recording the machine it ran on and when, and says so.
+ * The report keeps its own fields; `machine` and `measured_at` are added here.
+ */
+export function saveReport(name: string, report: Record<string, unknown>): void {
+  const machine = { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  const directory = path.join(REPOSITORY_ROOT, 'bench/results');
+  fs.mkdirSync(directory, { recursive: true });
+  fs.writeFileSync(path.join(directory, `${name}.json`), `${JSON.stringify({ ...report, machine, measured_at: new Date().toISOString() }, null, 2)}\n`);
+  process.stdout.write(`saved bench/results/${name}.json\n`);
+}
+
+/** Average milliseconds per call of `work`, run repeatedly for at least `minimumMs` after a warm-up. */
+export function msPerCall(work: () => unknown, minimumMs = 1000): number {
+  for (let index = 0; index < 3; index += 1) work();
+  let calls = 0;
+  const started = performance.now();
+  while (performance.now() - started < minimumMs) {
+    work();
+    calls += 1;
+  }
+  return (performance.now() - started) / calls;
+}
+
+/** The hh-rlhf dialogues of ../shared/data (the "chosen" side): natural prompt text for tokenizer and scanner benchmarks. */
+export function corpusDialogues(): string[] {
+  const file = path.resolve(REPOSITORY_ROOT, '../shared/data/prompts/hh-rlhf_harmless-base_test.jsonl.gz');
+  return zlib
+    .gunzipSync(fs.readFileSync(file))
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { chosen: string }).chosen);
 }

@@ -1,10 +1,6 @@
 // `make bench`: pii-redact's cost: added latency on a 1 KB prompt, scan throughput on 100 KB, restore cost per stream chunk.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import zlib from 'node:zlib';
-import { LLM_PROXY_KONG_YML, openLoop, round } from './load';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
+import { LLM_PROXY_KONG_YML, corpusDialogues, msPerCall, openLoop, round, saveReport } from './load';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, startGateway, writeKongYml } from '../test/support/gateway';
 import { redactPrompt, type RedactOptions } from '../plugins/pii-redact/redact-prompt';
 import { restoringHooks } from '../plugins/pii-redact/restore-response';
 import { PII_ENTITIES, type PiiEntity } from '../plugins/core/pii/pii-entities';
@@ -16,11 +12,9 @@ const PII_SENTENCE = ' Please email Maria Garcia at maria.garcia@example.com or 
 
 /** Natural prompt text (hh-rlhf) with a PII sentence every ~500 bytes, cut to `bytes`. */
 function promptOf(bytes: number): string {
-  const file = path.resolve(REPOSITORY_ROOT, '../shared/data/prompts/hh-rlhf_harmless-base_test.jsonl.gz');
-  const lines = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8').split('\n').filter(Boolean);
   let text = '';
-  for (const line of lines) {
-    text += (JSON.parse(line) as { chosen: string }).chosen.slice(0, 400) + PII_SENTENCE;
+  for (const dialogue of corpusDialogues()) {
+    text += dialogue.slice(0, 400) + PII_SENTENCE;
     if (text.length >= bytes) break;
   }
   return text.slice(0, bytes);
@@ -36,22 +30,11 @@ const options = (entities: readonly PiiEntity[]): RedactOptions => ({
   history: 'all',
 });
 
-function msPerCall(work: () => unknown, minimumMs = 1500): number {
-  work();
-  let calls = 0;
-  const started = performance.now();
-  while (performance.now() - started < minimumMs) {
-    work();
-    calls += 1;
-  }
-  return (performance.now() - started) / calls;
-}
-
 function scanThroughput() {
   const text = promptOf(100 * 1024);
   const megabytes = Buffer.byteLength(text) / 2 ** 20;
-  const all = msPerCall(() => redactPrompt({ messages: [{ role: 'user', content: text }] }, options(PII_ENTITIES)));
-  const structured = msPerCall(() => redactPrompt({ messages: [{ role: 'user', content: text }] }, options(PII_ENTITIES.filter((entity) => entity !== 'person' && entity !== 'location'))));
+  const all = msPerCall(() => redactPrompt({ messages: [{ role: 'user', content: text }] }, options(PII_ENTITIES)), 1500);
+  const structured = msPerCall(() => redactPrompt({ messages: [{ role: 'user', content: text }] }, options(PII_ENTITIES.filter((entity) => entity !== 'person' && entity !== 'location'))), 1500);
   return {
     prompt_kb: 100,
     all_entities_ms: round(all),
@@ -99,19 +82,14 @@ async function main(): Promise<void> {
   process.stdout.write(`1 KB prompt with PII, ${RATE_PER_SECOND} req/s: ${JSON.stringify(latency)}\n`);
   const report = {
     benchmark: 'pii-redact: added latency (1 KB prompt with PII), scan throughput (100 KB), restore cost per streamed chunk',
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     rate_per_second: RATE_PER_SECOND,
     duration_seconds: DURATION_SECONDS,
     rerun: 'make bench (BENCH_RATE, BENCH_SECONDS to change the load)',
     throughput,
     restore,
     latency,
-    measured_at: new Date().toISOString(),
   };
-  const directory = path.join(REPOSITORY_ROOT, 'bench/results');
-  fs.mkdirSync(directory, { recursive: true });
-  fs.writeFileSync(path.join(directory, 'pii-redact.json'), `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write('saved bench/results/pii-redact.json\n');
+  saveReport('pii-redact', report);
 }
 
 main().catch((error: unknown) => {

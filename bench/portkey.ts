@@ -1,12 +1,10 @@
 // `make bench`, comparison: what our plugin server adds to a request, against @portkey-ai/gateway on the same mock.
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startMockLlm } from '../test/mock-llm/mock-llm';
 import { freePort } from '../test/support/free-port';
-import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
-import { CHAT_BODY, DIRECT_KONG_YML, LLM_PROXY_KONG_YML, cpuSeconds, openLoop, round, type LoadResult } from './load';
+import { DEMO_API_KEY, startGateway, writeKongYml } from '../test/support/gateway';
+import { CHAT_BODY, DIRECT_KONG_YML, LLM_PROXY_KONG_YML, cpuSeconds, openLoop, round, saveReport, type LoadResult } from './load';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -67,7 +65,6 @@ async function main(): Promise<void> {
   const oursAdded = { p50_ms: round(ours.p50_ms - standInDirect.p50_ms), p99_ms: round(ours.p99_ms - standInDirect.p99_ms) };
   const report = {
     benchmark: 'llm-proxy against @portkey-ai/gateway 1.15.2: added latency and CPU per non-streaming request, same mock, same run',
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version },
     rate_per_second: RATE,
     duration_seconds: SECONDS,
     rerun: 'make bench (BENCH_RATE, BENCH_SECONDS)',
@@ -81,12 +78,9 @@ async function main(): Promise<void> {
       cpu_per_request: ours.cpu_ms_per_request !== null && portkey.cpu_ms_per_request ? round(ours.cpu_ms_per_request / portkey.cpu_ms_per_request) : null,
     },
     note: "Ours is measured behind the Kong stand-in (the baseline is the stand-in proxying straight to the mock); Portkey is called directly (its baseline is the mock alone). CPU counts our plugin server process, and Portkey's process.",
-    measured_at: new Date().toISOString(),
   };
   process.stdout.write(`${JSON.stringify(report.added)} ratio ${JSON.stringify(report.ratio_ours_to_portkey)} cpu ms/request ours ${ours.cpu_ms_per_request} portkey ${portkey.cpu_ms_per_request}\n`);
-  fs.mkdirSync(path.join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
-  fs.writeFileSync(path.join(REPOSITORY_ROOT, 'bench/results/portkey.json'), `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write('saved bench/results/portkey.json\n');
+  saveReport('portkey', report);
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,6 @@
 // `make bench`: added latency of the AI plugin chain over plain proxying, at a fixed request rate.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { CHAT_BODY, DIRECT_KONG_YML, LLM_PROXY_KONG_YML, openLoop, round, type LoadResult } from './load';
-import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
+import { CHAT_BODY, DIRECT_KONG_YML, LLM_PROXY_KONG_YML, openLoop, round, saveReport, type LoadResult } from './load';
+import { DEMO_API_KEY, startGateway, writeKongYml } from '../test/support/gateway';
 
 const RATE_PER_SECOND = Number(process.env.BENCH_RATE ?? 200);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -43,19 +40,14 @@ async function main(): Promise<void> {
   );
   const report = {
     benchmark: 'foundation: added latency over direct proxying (non-streaming chat completion)',
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     rate_per_second: RATE_PER_SECOND,
     duration_seconds: DURATION_SECONDS,
     rerun: 'make bench (BENCH_RATE, BENCH_SECONDS to change the load)',
     results,
     added,
-    measured_at: new Date().toISOString(),
   };
   process.stdout.write(`added latency over direct: ${JSON.stringify(added)}\n`);
-  const directory = path.join(REPOSITORY_ROOT, 'bench/results');
-  fs.mkdirSync(directory, { recursive: true });
-  fs.writeFileSync(path.join(directory, 'foundation.json'), `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`saved bench/results/foundation.json\n`);
+  saveReport('foundation', report);
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,7 @@
 // `make bench`, streaming part: time-to-first-token overhead, and 1,000 concurrent streams held through the chain.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Agent, request } from 'undici';
-import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml, type Gateway } from '../test/support/gateway';
-import { DIRECT_KONG_YML, percentile } from './load';
+import { DEMO_API_KEY, startGateway, writeKongYml, type Gateway } from '../test/support/gateway';
+import { DIRECT_KONG_YML, percentile, saveReport } from './load';
 
 const TTFT_REQUESTS = Number(process.env.BENCH_TTFT_REQUESTS ?? 300);
 const CONCURRENT_STREAMS = Number(process.env.BENCH_CONCURRENT_STREAMS ?? 1000);
@@ -91,15 +88,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${CONCURRENT_STREAMS} concurrent streams: ${JSON.stringify(held)}\n`);
     const report = {
       benchmark: 'streaming: time-to-first-token overhead and concurrent streams through Kong (stand-in) and all five plugins',
-      machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version },
       rerun: 'make bench (BENCH_TTFT_REQUESTS, BENCH_CONCURRENT_STREAMS to change the load)',
       ttft: { direct: directTtft, all_five_plugins: chainTtft, overhead_p50_ms: Math.round((chainTtft.p50_ms - directTtft.p50_ms) * 100) / 100, overhead_p99_ms: Math.round((chainTtft.p99_ms - directTtft.p99_ms) * 100) / 100 },
       concurrent_streams: held,
-      measured_at: new Date().toISOString(),
     };
-    fs.mkdirSync(path.join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
-    fs.writeFileSync(path.join(REPOSITORY_ROOT, 'bench/results/streams.json'), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write('saved bench/results/streams.json\n');
+    saveReport('streams', report);
   } finally {
     await chain.stop();
   }

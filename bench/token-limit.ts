@@ -1,12 +1,8 @@
 // `make bench`: token-limit's cost: added latency (local and Redis policies), Redis round trips, tokenizer speed.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import zlib from 'node:zlib';
 import { countTokens, encode } from 'gpt-tokenizer/cjs/encoding/o200k_base';
 import { Tiktoken } from 'js-tiktoken/lite';
-import { CHAT_BODY, LLM_PROXY_KONG_YML, openLoop, round, type LoadResult } from './load';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, REPOSITORY_ROOT, startGateway, writeKongYml } from '../test/support/gateway';
+import { CHAT_BODY, LLM_PROXY_KONG_YML, corpusDialogues, msPerCall, openLoop, round, saveReport, type LoadResult } from './load';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, startGateway, writeKongYml } from '../test/support/gateway';
 import { startRedis, type RedisServer } from '../test/support/redis-server';
 
 const RATE_PER_SECOND = Number(process.env.BENCH_RATE ?? 200);
@@ -66,27 +62,14 @@ async function commandCounts(redis: RedisServer): Promise<{ all: number; scripts
   return { all, scripts };
 }
 
-/** Prompt text from the hh-rlhf corpus in ../shared/data, cut to the byte sizes measured. */
+/** Prompt text from the hh-rlhf corpus, cut to the byte size measured. */
 function corpusText(bytes: number): string {
-  const file = path.resolve(REPOSITORY_ROOT, '../shared/data/prompts/hh-rlhf_harmless-base_test.jsonl.gz');
-  const lines = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8').split('\n').filter(Boolean);
   let text = '';
-  for (const line of lines) {
-    text += (JSON.parse(line) as { chosen: string }).chosen;
+  for (const dialogue of corpusDialogues()) {
+    text += dialogue;
     if (Buffer.byteLength(text) >= bytes) break;
   }
   return Buffer.from(text).subarray(0, bytes).toString('utf8').replace(/\uFFFD$/, '');
-}
-
-function timePerCall(work: () => unknown, minimumMs = 1000): number {
-  for (let index = 0; index < 3; index += 1) work();
-  let calls = 0;
-  const started = performance.now();
-  while (performance.now() - started < minimumMs) {
-    work();
-    calls += 1;
-  }
-  return (performance.now() - started) / calls;
 }
 
 function tokenizerBenchmark() {
@@ -102,8 +85,8 @@ function tokenizerBenchmark() {
     results[`${bytes / 1024}KB`] = {
       tokens: ours.length,
       identical_ids: ours.length === theirs.length && ours.every((id, index) => id === theirs[index]),
-      gpt_tokenizer_count_ms: round(timePerCall(() => countTokens(text, options))),
-      js_tiktoken_encode_ms: round(timePerCall(() => tiktoken.encode(text, [], []))),
+      gpt_tokenizer_count_ms: round(msPerCall(() => countTokens(text, options))),
+      js_tiktoken_encode_ms: round(msPerCall(() => tiktoken.encode(text, [], []))),
     };
   }
   return results;
@@ -123,20 +106,15 @@ async function main(): Promise<void> {
     const added = (result: LoadResult) => ({ added_p50_ms: round(result.p50_ms - baseline.p50_ms), added_p99_ms: round(result.p99_ms - baseline.p99_ms) });
     const report = {
       benchmark: 'token-limit: added latency over llm-proxy alone (key-auth on both), Redis commands per request, o200k tokenizer speed',
-      machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version },
       rate_per_second: RATE_PER_SECOND,
       duration_seconds: DURATION_SECONDS,
       rerun: 'make bench (BENCH_RATE, BENCH_SECONDS to change the load)',
       tokenizer,
       results: { 'llm-proxy': baseline, 'token-limit-local': local, 'token-limit-redis': shared },
       added: { 'token-limit-local': added(local), 'token-limit-redis': added(shared) },
-      measured_at: new Date().toISOString(),
     };
     process.stdout.write(`added latency over llm-proxy alone: ${JSON.stringify(report.added)}\n`);
-    const directory = path.join(REPOSITORY_ROOT, 'bench/results');
-    fs.mkdirSync(directory, { recursive: true });
-    fs.writeFileSync(path.join(directory, 'token-limit.json'), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write('saved bench/results/token-limit.json\n');
+    saveReport('token-limit', report);
   } finally {
     await redis.stop();
   }
