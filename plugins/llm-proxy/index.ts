@@ -24,7 +24,8 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   access: async ({ pdk, config, scope, context }: AccessInput<LlmProxyConfig>) => {
     await requireAllPolicies(pdk, context, scope);
     const client = parseClientRequest(context.rawBody, config.max_request_body_bytes, config.route_type);
-    const rule = client.operation === 'chat' ? matchComplexityRule(describeRequest(client.request), config.complexity_routing) : null;
+    // Describing a request counts its tokens: only worth it when the route has rules to match.
+    const rule = client.operation === 'chat' && config.complexity_routing.length > 0 ? matchComplexityRule(describeRequest(client.request), config.complexity_routing) : null;
     const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model, rule, context.budgetPressure);
     const plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? scope.serviceId ?? 'global');
     // Budgets are checked against the plan (the models that may serve it, their caps and prices).

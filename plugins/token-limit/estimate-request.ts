@@ -17,11 +17,10 @@ export interface RequestEstimate extends TokenAmounts {
  * uncapped), and the cost at each target's price. Cost is null only when no target has a price.
  */
 export function estimatePlan(plan: DispatchPlan, defaultMaxOutputTokens: number): RequestEstimate {
-  const prompt = promptCounter(plan);
   const estimate: RequestEstimate = { inputTokens: 0, outputTokens: 0, costUsd: null, exact: true };
   for (const attempt of plan.attempts) {
     const counter = tokenCounterFor(attempt.provider, attempt.model);
-    const inputTokens = prompt(counter);
+    const inputTokens = promptTokens(plan, counter);
     const outputTokens = plan.operation === 'embeddings' ? 0 : (attempt.maxOutputTokens ?? defaultMaxOutputTokens);
     estimate.inputTokens = Math.max(estimate.inputTokens, inputTokens);
     estimate.outputTokens = Math.max(estimate.outputTokens, outputTokens);
@@ -37,22 +36,13 @@ export function estimatePlan(plan: DispatchPlan, defaultMaxOutputTokens: number)
  */
 export function estimateUsage(plan: DispatchPlan, served: { provider: string; model: string; price: ModelPrice | null }, text: string, promptSent: boolean): { usage: TokenUsage; costUsd: number | null } {
   const counter = tokenCounterFor(served.provider, served.model);
-  const usage = usageOf(promptSent ? promptCounter(plan)(counter) : 0, text === '' ? 0 : counter.count(text));
+  const usage = usageOf(promptSent ? promptTokens(plan, counter) : 0, text === '' ? 0 : counter.count(text));
   return { usage, costUsd: served.price ? costOf(usage, served.price) : null };
 }
 
-/** Counts the plan's prompt once per distinct tokenizer (targets often share one). */
-function promptCounter(plan: DispatchPlan): (counter: TokenCounter) => number {
-  const counts = new Map<unknown, number>();
-  return (counter) => {
-    const key = counter.estimate ?? counter.family;
-    let count = counts.get(key);
-    if (count === undefined) {
-      count = plan.operation === 'embeddings' ? countEmbeddingInputTokens(plan.request, counter) : countChatPromptTokens(plan.request, counter);
-      counts.set(key, count);
-    }
-    return count;
-  };
+/** The plan's prompt by a tokenizer (chat counts are kept per request and tokenizer by the counting module). */
+function promptTokens(plan: DispatchPlan, counter: TokenCounter): number {
+  return plan.operation === 'embeddings' ? countEmbeddingInputTokens(plan.request, counter) : countChatPromptTokens(plan.request, counter);
 }
 
 function usageOf(inputTokens: number, outputTokens: number): TokenUsage {

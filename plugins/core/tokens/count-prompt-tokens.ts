@@ -18,6 +18,19 @@ export const IMAGE_TOKENS_LOW = 85;
  * gpt-tokenizer). For other providers, their measured linear estimate. Images are added on top.
  */
 export function countChatPromptTokens(request: OpenAIChatRequest, counter: TokenCounter): number {
+  // Complexity routing and token-limit both count the same request, often with the same tokenizer.
+  let counts = countsByRequest.get(request);
+  if (!counts) countsByRequest.set(request, (counts = new Map()));
+  const key = counter.estimate ?? counter.family;
+  let count = counts.get(key);
+  if (count === undefined) counts.set(key, (count = countUncached(request, counter)));
+  return count;
+}
+
+/** A request's counts per tokenizer (an estimate or an exact family), for as long as the request object lives. */
+const countsByRequest = new WeakMap<OpenAIChatRequest, Map<unknown, number>>();
+
+function countUncached(request: OpenAIChatRequest, counter: TokenCounter): number {
   let imageTokens = 0;
   const messages: ChatMessage[] = request.messages.map((message) => {
     const loose = message as Record<string, unknown>;
