@@ -1,9 +1,10 @@
 // Two Kong nodes (two stand-ins, two plugin servers) share one budget in Redis: standalone, Cluster and Sentinel.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_CONSUMER_YML, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
-import { startRedis, startRedisCluster, startRedisSentinel, type RedisCluster, type RedisSentinel, type RedisServer } from '../support/redis-server';
+import type Redis from 'ioredis';
+import { startRedis, startRedisCluster, startRedisSentinel } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
 
 const LIMIT = 3000;
 const MAX_TOKENS = 20;
@@ -87,78 +88,56 @@ function assertBudgetHeld(result: RaceResult, stored: { committed: number; reser
   assert.ok(result.reportedTokens <= LIMIT + result.largestReservation, `admitted ${result.reportedTokens} tokens against ${LIMIT}`);
 }
 
-describe('token-limit across two nodes sharing standalone Redis', () => {
-  let redis: RedisServer;
-  let nodes: Gateway[] = [];
-  before(async () => {
-    redis = await startRedis();
-    nodes = await startNodes(`{ host: 127.0.0.1, port: ${redis.port}, timeout_ms: 1000 }`);
-  });
-  after(async () => {
-    await Promise.all(nodes.map((node) => node.stop()));
-    await redis?.stop();
-  });
-
-  it(`${REQUESTS} concurrent requests over two nodes never exceed the limit by more than one reservation`, async (t) => {
-    const result = await race(nodes);
-    t.diagnostic(`admitted ${result.admitted}, refused ${result.refused}, ${result.reportedTokens} tokens used of ${LIMIT}`);
-    const stored = async () => committedAndReserved(await Promise.all((await redis.client.keys('tl:{shared-budget:*')).map((key) => redis.client.hgetall(key))));
-    await waitFor(async () => (await stored()).reserved === 0);
-    assertBudgetHeld(result, await stored());
-  });
-});
-
-describe('token-limit across two nodes sharing a 3-master Redis Cluster', () => {
-  let cluster: RedisCluster;
-  let nodes: Gateway[] = [];
-  before(async () => {
-    cluster = await startRedisCluster();
-    nodes = await startNodes(`{ cluster_nodes: [{ host: 127.0.0.1, port: ${cluster.ports[0]} }], timeout_ms: 1000 }`);
-  });
-  after(async () => {
-    await Promise.all(nodes.map((node) => node.stop()));
-    await cluster?.stop();
-  });
-
-  it(`${REQUESTS} concurrent requests over two nodes never exceed the limit by more than one reservation`, async (t) => {
-    const result = await race(nodes);
-    t.diagnostic(`admitted ${result.admitted}, refused ${result.refused}, ${result.reportedTokens} tokens used of ${LIMIT}`);
-    const stored = async () => {
-      const hashes: Array<Record<string, string>> = [];
-      for (const node of cluster.nodes) for (const key of await node.client.keys('tl:{shared-budget:*')) hashes.push(await node.client.hgetall(key));
-      return committedAndReserved(hashes);
-    };
-    await waitFor(async () => (await stored()).reserved === 0);
-    assertBudgetHeld(result, await stored());
-  });
-});
-
-describe('token-limit across two nodes finding Redis through Sentinel', () => {
-  let sentinel: RedisSentinel;
-  let nodes: Gateway[] = [];
-  before(async () => {
-    sentinel = await startRedisSentinel();
-    nodes = await startNodes(`{ sentinel_master: mymaster, sentinel_nodes: [{ host: 127.0.0.1, port: ${sentinel.sentinelPort} }], timeout_ms: 1000 }`);
-  });
-  after(async () => {
-    await Promise.all(nodes.map((node) => node.stop()));
-    await sentinel?.stop();
-  });
-
-  it(`${REQUESTS} concurrent requests over two nodes never exceed the limit by more than one reservation`, async (t) => {
-    const result = await race(nodes);
-    t.diagnostic(`admitted ${result.admitted}, refused ${result.refused}, ${result.reportedTokens} tokens used of ${LIMIT}`);
-    const client = sentinel.master.client;
-    const stored = async () => committedAndReserved(await Promise.all((await client.keys('tl:{shared-budget:*')).map((key) => client.hgetall(key))));
-    await waitFor(async () => (await stored()).reserved === 0);
-    assertBudgetHeld(result, await stored());
-  });
-});
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(25);
-  }
+/** Where the counters live, as the nodes' kong.yml names it, and the Redis masters that hold them. */
+interface SharedRedis {
+  yml: string;
+  masters: Redis[];
+  stop(): Promise<void>;
 }
+
+/** Two nodes against one Redis deployment: 200 concurrent requests, one limit. */
+function describeSharedBudget(title: string, start: () => Promise<SharedRedis>): void {
+  describe(title, () => {
+    let redis: SharedRedis;
+    let nodes: Gateway[] = [];
+    before(async () => {
+      redis = await start();
+      nodes = await startNodes(redis.yml);
+    });
+    after(async () => {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await redis?.stop();
+    });
+
+    it(`${REQUESTS} concurrent requests over two nodes never exceed the limit by more than one reservation`, async (t) => {
+      const result = await race(nodes);
+      t.diagnostic(`admitted ${result.admitted}, refused ${result.refused}, ${result.reportedTokens} tokens used of ${LIMIT}`);
+      const stored = async () => {
+        const hashes: Array<Record<string, string>> = [];
+        for (const master of redis.masters) for (const key of await master.keys('tl:{shared-budget:*')) hashes.push(await master.hgetall(key));
+        return committedAndReserved(hashes);
+      };
+      await waitFor(async () => (await stored()).reserved === 0);
+      assertBudgetHeld(result, await stored());
+    });
+  });
+}
+
+describeSharedBudget('token-limit across two nodes sharing standalone Redis', async () => {
+  const redis = await startRedis();
+  return { yml: `{ host: 127.0.0.1, port: ${redis.port}, timeout_ms: 1000 }`, masters: [redis.client], stop: () => redis.stop() };
+});
+
+describeSharedBudget('token-limit across two nodes sharing a 3-master Redis Cluster', async () => {
+  const cluster = await startRedisCluster();
+  return { yml: `{ cluster_nodes: [{ host: 127.0.0.1, port: ${cluster.ports[0]} }], timeout_ms: 1000 }`, masters: cluster.nodes.map((node) => node.client), stop: () => cluster.stop() };
+});
+
+describeSharedBudget('token-limit across two nodes finding Redis through Sentinel', async () => {
+  const sentinel = await startRedisSentinel();
+  return {
+    yml: `{ sentinel_master: mymaster, sentinel_nodes: [{ host: 127.0.0.1, port: ${sentinel.sentinelPort} }], timeout_ms: 1000 }`,
+    masters: [sentinel.master.client],
+    stop: () => sentinel.stop(),
+  };
+});

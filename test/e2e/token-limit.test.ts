@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { DEMO_API_KEY, DEMO_CONSUMER_YML, chatRequest, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
 import { startRedis, type RedisServer } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
 import { tokenCounterFor } from '../../plugins/core/tokens/token-counter';
 import { countChatPromptTokens } from '../../plugins/core/tokens/count-prompt-tokens';
 
@@ -308,11 +309,3 @@ describe('token-limit through Kong', () => {
     assert.equal((await counters('exact', 'all')).reservations, 0);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(25);
-  }
-}

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { freePort } from './free-port';
+import { waitFor } from './wait-for';
 
 const run = promisify(execFile);
 
@@ -77,7 +77,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000'], port));
     }
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
-    for (const node of nodes) await waitFor(async () => String(await node.client.cluster('INFO')).includes('cluster_state:ok'));
+    for (const node of nodes) await waitFor(async () => String(await node.client.cluster('INFO')).includes('cluster_state:ok'), 10_000);
   } catch (error) {
     await Promise.all(nodes.map((node) => node.stop()));
     throw error;
@@ -133,18 +133,5 @@ async function waitForPing(port: number): Promise<void> {
     } finally {
       probe.disconnect();
     }
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error('timed out waiting for redis');
-    await sleep(50);
-  }
+  }, 10_000);
 }
