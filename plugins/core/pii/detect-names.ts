@@ -70,7 +70,7 @@ export function findPersonsAndLocations(text: string, persons: boolean, location
   for (let index = 0; index < words.length; index += 1) {
     const word = words[index]!;
     if (locations) {
-      const place = longestPlace(words, index, adjacent);
+      const place = longestPlace(lexicon, words, index, adjacent);
       if (place > 0) {
         const last = words[index + place - 1]!;
         findings.push({ entity: 'location', start: word.start, end: last.end, value: text.slice(word.start, last.end) });
@@ -80,7 +80,7 @@ export function findPersonsAndLocations(text: string, persons: boolean, location
     }
     const before = text.slice(Math.max(0, word.start - 24), word.start);
     if (locations && PLACE_CUES.test(before) && lexicon.get(word.lower) !== 'first') {
-      const end = runEnd(words, index, adjacent);
+      const end = runEnd(words, index, adjacent, 2);
       findings.push({ entity: 'location', start: word.start, end: words[end]!.end, value: text.slice(word.start, words[end]!.end) });
       index = end;
       continue;
@@ -95,8 +95,8 @@ export function findPersonsAndLocations(text: string, persons: boolean, location
       followedByLastName ||
       (PERSON_CUES.test(before) && kind !== 'place');
     if (!startsName) continue;
-    let end = index;
-    while (end + 1 < words.length && end - index < 3 && adjacent(words[end]!, words[end + 1]!) && lexicon.get(words[end + 1]!.lower) !== 'place') end += 1;
+    // A name runs on over up to three more capitalised words, never into a place ("Maria Garcia Paris").
+    const end = runEnd(words, index, adjacent, 3, (next) => lexicon.get(next.lower) !== 'place');
     const first = kind === 'honorific' ? words[index + 1]! : word;
     const last = words[end]!;
     findings.push({ entity: 'person', start: first.start, end: last.end, value: text.slice(first.start, last.end) });
@@ -105,16 +105,15 @@ export function findPersonsAndLocations(text: string, persons: boolean, location
   return findings;
 }
 
-/** The last of up to three capitalised words joined to the one at `index`. */
-function runEnd(words: Word[], index: number, adjacent: (left: Word, right: Word) => boolean): number {
+/** The index of the last of up to `more` capitalised words joined to the one at `index` (and accepted by `joins`). */
+function runEnd(words: Word[], index: number, adjacent: (left: Word, right: Word) => boolean, more: number, joins: (next: Word) => boolean = () => true): number {
   let end = index;
-  while (end + 1 < words.length && end - index < 2 && adjacent(words[end]!, words[end + 1]!)) end += 1;
+  while (end + 1 < words.length && end - index < more && adjacent(words[end]!, words[end + 1]!) && joins(words[end + 1]!)) end += 1;
   return end;
 }
 
 /** How many words starting at `index` form the longest place in the lexicon (0 when none). */
-function longestPlace(words: Word[], index: number, adjacent: (left: Word, right: Word) => boolean): number {
-  const lexicon = nameLexicon();
+function longestPlace(lexicon: Map<string, Kind>, words: Word[], index: number, adjacent: (left: Word, right: Word) => boolean): number {
   let phrase = words[index]!.lower;
   let best = lexicon.get(phrase) === 'place' ? 1 : 0;
   for (let length = 2; length <= MAX_PLACE_WORDS && index + length - 1 < words.length; length += 1) {
