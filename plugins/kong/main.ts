@@ -7,7 +7,7 @@ import { startConnector } from '../core/connector/connector';
 import { logger } from '../core/logger';
 import { ALL_PLUGINS } from './all-plugins';
 import { AiPluginServer } from './plugin-server';
-import { closeRedisClients } from '../token-limit/policies/redis-policy';
+import { closeRedisClients } from '../core/redis/redis-client';
 import { localReservationCount } from '../token-limit/index';
 import { warmTokenizers } from '../core/tokens/token-counter';
 import { nameLexicon } from '../core/pii/detect-names';

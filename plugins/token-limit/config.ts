@@ -1,7 +1,7 @@
 // token-limit's configuration: the zod schema is the source of truth; Kong's schema is derived from it.
 import { z } from 'zod';
 import { failModeField } from '../kong/common-config';
-import { isVaultReference } from '../core/vault';
+import { redisConfig } from '../core/redis/redis-config';
 
 export const LIMIT_METRICS = ['requests', 'input_tokens', 'output_tokens', 'total_tokens', 'cost_usd'] as const;
 export const LIMIT_WINDOWS = ['second', 'minute', 'hour', 'day', 'month'] as const;
@@ -38,43 +38,6 @@ const limit = z
   });
 export type LimitConfig = z.output<typeof limit>;
 
-const redisNode = z.object({
-  host: z.string().min(1).describe('Host name or IP address of the node.'),
-  port: z.number().int().min(1).max(65535).default(6379).describe('TCP port of the node.'),
-});
-
-const redis = z
-  .object({
-    host: z.string().min(1).default('127.0.0.1').describe('Redis host (standalone). Ignored when `sentinel_nodes` or `cluster_nodes` are set.'),
-    port: z.number().int().min(1).max(65535).default(6379).describe('Redis port (standalone).'),
-    username: z.string().optional().describe('ACL user name, if Redis requires one.'),
-    password: z
-      .string()
-      .refine(isVaultReference, 'must be a Kong vault reference such as {vault://env/REDIS_PASSWORD}, never the password itself')
-      .optional()
-      .describe('Redis password as a Kong env vault reference, `{vault://env/NAME}`.'),
-    database: z.number().int().min(0).default(0).describe('Database number (standalone and Sentinel; Cluster has only 0).'),
-    ssl: z.boolean().default(false).describe('Connect with TLS.'),
-    timeout_ms: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000)
-      .default(50)
-      .describe('The longest a limit check may wait for Redis, connecting included; after it, `fault_tolerant` decides.'),
-    sentinel_master: z.string().optional().describe('The Sentinel master name; set with `sentinel_nodes` to use Sentinel.'),
-    sentinel_nodes: z.array(redisNode).optional().describe('Sentinel addresses; the master is discovered through them.'),
-    cluster_nodes: z.array(redisNode).optional().describe('Seed addresses of a Redis Cluster; the rest of the cluster is discovered.'),
-  })
-  .superRefine((value, context) => {
-    if ((value.sentinel_nodes === undefined) !== (value.sentinel_master === undefined)) {
-      context.addIssue({ code: 'custom', path: ['sentinel_master'], message: 'sentinel_master and sentinel_nodes go together' });
-    }
-    if (value.sentinel_nodes !== undefined && value.cluster_nodes !== undefined) {
-      context.addIssue({ code: 'custom', path: ['cluster_nodes'], message: 'choose Sentinel or Cluster, not both' });
-    }
-  });
-export type RedisConfig = z.output<typeof redis>;
 
 export const tokenLimitConfig = z
   .object({
@@ -85,7 +48,7 @@ export const tokenLimitConfig = z
       .optional()
       .describe('Names the counters. Instances with the same namespace and limit name share them (across routes and nodes). Defaults to the plugin id: give the plugin an `id` in kong.yml, or set this, so every node names its counters alike.'),
     policy: z.enum(['local', 'redis']).default('local').describe('Where counters live: `local` (this node only) or `redis` (shared by every node).'),
-    redis: redis.optional().describe('The Redis the `redis` policy uses: standalone, Sentinel or Cluster.'),
+    redis: redisConfig.optional().describe('The Redis the `redis` policy uses: standalone, Sentinel or Cluster.'),
     fault_tolerant: z
       .boolean()
       .default(true)

@@ -2,7 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalPolicy } from '../../plugins/token-limit/policies/local-policy';
-import { closeRedisClients, redisPolicyFor } from '../../plugins/token-limit/policies/redis-policy';
+import { redisPolicyFor } from '../../plugins/token-limit/policies/redis-policy';
+import { closeRedisClients } from '../../plugins/core/redis/redis-client';
 import type { LimitPolicy } from '../../plugins/token-limit/policies/limit-policy';
 import { tokenLimitConfig } from '../../plugins/token-limit/config';
 import { startRedis, type RedisServer } from '../support/redis-server';
