@@ -121,7 +121,7 @@ export const llmProxyConfig = z
     const names = targetNames(config.targets);
     if (config.route_type === 'llm/v1/embeddings') {
       config.targets.forEach((target, index) => {
-        if (!EMBEDDING_PROVIDERS.includes(target.provider)) context.addIssue({ code: 'custom', path: ['targets', index, 'provider'], message: `${target.provider} targets do not serve embeddings` });
+        if (!(EMBEDDING_PROVIDERS as readonly string[]).includes(target.provider)) context.addIssue({ code: 'custom', path: ['targets', index, 'provider'], message: `${target.provider} targets do not serve embeddings` });
       });
     }
     names.forEach((name, index) => {

@@ -85,7 +85,7 @@ export function buildProviderRequest(provider: Provider, request: OpenAIChatRequ
 }
 
 /** The providers that serve OpenAI-style embeddings. */
-export const EMBEDDING_PROVIDERS: readonly Provider[] = ['openai', 'azure', 'openai-compatible', 'mistral'];
+export const EMBEDDING_PROVIDERS = ['openai', 'azure', 'openai-compatible', 'mistral'] as const satisfies readonly Provider[];
 
 export function buildEmbeddingsRequest(provider: Provider, request: OpenAIEmbeddingsRequest, options: ProviderCallOptions): ProviderCall {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
