@@ -99,3 +99,14 @@ const piiFindings = new Counter({
 export function recordPiiFindings(found: Array<{ entity: string; action: string; count: number }>): void {
   for (const { entity, action, count } of found) piiFindings.inc({ entity, action }, count);
 }
+
+const cacheLookups = new Counter({
+  name: 'kong_ai_cache_lookups_total',
+  help: 'semantic-cache decisions by X-Cache-Status (Hit, Semantic-Hit, Miss, Bypass, Refresh).',
+  labelNames: ['status'],
+  registers: [registry],
+});
+
+export function recordCacheLookup(status: string): void {
+  cacheLookups.inc({ status });
+}

@@ -8,6 +8,7 @@ import { logger } from '../core/logger';
 import { ALL_PLUGINS } from './all-plugins';
 import { AiPluginServer } from './plugin-server';
 import { closeRedisClients } from '../core/redis/redis-client';
+import { closeEmbedders } from '../core/embeddings/embedder';
 import { localReservationCount } from '../token-limit/index';
 import { warmTokenizers } from '../core/tokens/token-counter';
 import { nameLexicon } from '../core/pii/detect-names';
@@ -65,6 +66,7 @@ async function serve(server: AiPluginServer): Promise<void> {
     server.close();
     runtime.contexts.close();
     void closeRedisClients();
+    void closeEmbedders();
     for (const listener of listeners) listener.close();
     connector.close();
     for (const socket of sockets.values()) fs.rmSync(socket, { force: true });

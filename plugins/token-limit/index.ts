@@ -64,7 +64,8 @@ function policyOf(config: TokenLimitConfig): LimitPolicy {
 
 async function admit(plan: DispatchPlan, context: RequestContext, config: TokenLimitConfig, limits: BudgetLimit[], scope: PluginScope): Promise<void> {
   const nowMs = Date.now();
-  const estimate = estimatePlan(plan, config.default_max_output_tokens);
+  // An answer replayed from semantic-cache (whose admission ran first) costs no tokens: only the request counts.
+  const estimate = context.cachedAnswer ? { inputTokens: 0, outputTokens: 0, costUsd: 0, exact: true } : estimatePlan(plan, config.default_max_output_tokens);
   const policy = policyOf(config);
   const namespace = namespaceOf(config, scope);
   let decision;

@@ -7,6 +7,7 @@ import { logger } from '../logger';
 import type { DispatchPlan, RequestContext, UpstreamAttempt } from '../context/request-context-store';
 import { admits, beginCall, endCall, healthOf, recordFailure, recordSuccess } from '../routing/target-health';
 import { backoffDelay, conditionOfStatus, parseRetryAfter, shouldRetryStatus, type RetryCondition } from '../routing/retry-policy';
+import { replayAnswer } from './replay-answer';
 import { endStreamWithError, relayStream, relayWhole, sendError, StreamFailedBeforeFirstByte } from './relay';
 import { emptySummary, runEndHooks, type EndReason, type ResponseSummary, type StreamHooks } from './stream-hooks';
 import { createResponseTranslator } from '../providers/create-response-translator';
@@ -82,6 +83,7 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
   const timings: CallTimings = { providerLatencyMs: null, timeToFirstTokenMs: null };
 
   try {
+    if (context.cachedAnswer) return void (await replayAnswer(context.cachedAnswer, plan, context.hooks, summary, response));
     while (calls < plan.retry.maxAttempts && !clientGone) {
       const next = chooseAttempt(plan.attempts, callsPerAttempt);
       if (next === null) break;
@@ -156,8 +158,8 @@ function logRequest(log: typeof logger, plan: DispatchPlan, attempt: UpstreamAtt
   log.info(
     {
       'gen_ai.operation.name': plan.operation,
-      'gen_ai.system': attempt?.provider ?? null,
-      'gen_ai.request.model': attempt?.model ?? null,
+      'gen_ai.system': attempt?.provider ?? summary.served?.provider ?? null,
+      'gen_ai.request.model': attempt?.model ?? summary.served?.model ?? null,
       'gen_ai.usage.input_tokens': summary.usage?.input_tokens ?? null,
       'gen_ai.usage.output_tokens': summary.usage?.output_tokens ?? null,
       'gen_ai.usage.cached_input_tokens': summary.usage?.cached_input_tokens ?? null,

@@ -12,6 +12,7 @@ export function relayWhole(body: string, status: number, translator: ResponseTra
     const translated = translator.translateBody(body);
     summary.usage = translated.usage;
     summary.text = translated.text;
+    summary.finishReason = translator.finishReason;
     // A whole body is one chunk: hooks see all of it, so there is nothing held back to flush.
     text = applyChunkHooks(hooks, { event: null, data: translated.body })
       .map((chunk) => chunk.data)
@@ -31,7 +32,7 @@ export class StreamFailedBeforeFirstByte extends GatewayError {}
  * for it (we always ask the provider, to count tokens).
  */
 export async function relayStream(
-  body: AsyncIterable<Buffer>,
+  body: AsyncIterable<Buffer> | Iterable<Buffer>,
   translator: ResponseTranslator,
   hooks: StreamHooks[],
   summary: ResponseSummary,
@@ -77,6 +78,7 @@ export async function relayStream(
   } finally {
     summary.usage = translator.usage;
     summary.text = translator.text;
+    summary.finishReason = translator.finishReason;
   }
   if (!done) {
     const ErrorType = response.headersSent ? GatewayError : StreamFailedBeforeFirstByte;

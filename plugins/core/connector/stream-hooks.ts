@@ -29,6 +29,8 @@ export interface ResponseSummary {
   costUsd: number | null;
   /** The assistant text produced so far (for estimates when usage is missing, cache fill, output guards). */
   text: string;
+  /** OpenAI's finish_reason of the answer (`stop`, `length`, `tool_calls`, ...); null until one arrives. */
+  finishReason: string | null;
   /** The target that answered (or was called last); null when no call was made. */
   served: { provider: string; model: string; price: ModelPrice | null } | null;
 }
@@ -50,7 +52,7 @@ export interface StreamHooks {
 }
 
 export function emptySummary(stream: boolean): ResponseSummary {
-  return { status: 0, stream, usage: null, costUsd: null, text: '', served: null };
+  return { status: 0, stream, usage: null, costUsd: null, text: '', finishReason: null, served: null };
 }
 
 /** Runs every end hook of a request, once: a hook's failure is logged and never stops the others. */

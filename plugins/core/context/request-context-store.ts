@@ -1,6 +1,7 @@
 // In-process store of what the access phases decided per request, handed to the connector by id.
 import { randomBytes } from 'node:crypto';
 import type { StreamHooks } from '../connector/stream-hooks';
+import type { CachedAnswer } from '../connector/replay-answer';
 import type { RetryPolicy } from '../routing/retry-policy';
 import type { ClientFormat, WireFormat } from '../providers/response-translator';
 import type { ModelPrice } from '../pricing/price-table';
@@ -65,6 +66,8 @@ export interface RequestContext {
   readonly admissions: Array<(plan: DispatchPlan) => Promise<void>>;
   /** The soft budget limit a policy saw reached (token-limit's `soft_limit`): llm-proxy may route to cheaper targets. */
   budgetPressure: string | null;
+  /** An answer a policy already holds (semantic-cache hit): the connector replays it instead of calling a provider. */
+  cachedAnswer: CachedAnswer | null;
   /** Headers plugins add to the response the client gets from the connector (e.g. x-ratelimit-*). */
   readonly responseHeaders: Record<string, string>;
   /** True once the end hooks ran: they run exactly once, whether or not the request reached the connector. */
@@ -116,6 +119,7 @@ export class RequestContextStore {
       hooks: [],
       admissions: [],
       budgetPressure: null,
+      cachedAnswer: null,
       responseHeaders: {},
       ended: false,
       plan: null,

@@ -27,9 +27,10 @@ export interface ResponseTranslator {
    * have already said everything; Gemini's has none, so its translator finishes the stream here.
    */
   translateEnd?(): ClientEvent[];
-  /** Usage and text seen so far in the stream. */
+  /** Usage, text and OpenAI finish_reason seen so far (the whole answer's once it is translated). */
   readonly usage: TokenUsage | null;
   readonly text: string;
+  readonly finishReason: string | null;
 }
 
 export type WireFormat = 'openai' | 'anthropic' | 'mistral' | 'gemini' | 'openai-embeddings';

@@ -41,6 +41,10 @@ export class AnthropicClientTranslator implements ResponseTranslator {
     return this.inner.text;
   }
 
+  get finishReason(): string | null {
+    return this.inner.finishReason;
+  }
+
   translateBody(body: string): TranslatedBody {
     const translated = this.inner.translateBody(body);
     const completion = parseJson(translated.body) as Json;

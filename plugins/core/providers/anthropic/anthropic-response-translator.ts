@@ -24,6 +24,7 @@ const ERROR_TYPES: Record<string, string> = {
 export class AnthropicResponseTranslator implements ResponseTranslator {
   usage: TokenUsage | null = null;
   text = '';
+  finishReason: string | null = null;
   private id = '';
   private model = '';
   private readonly created = Math.floor(Date.now() / 1000);
@@ -50,7 +51,7 @@ export class AnthropicResponseTranslator implements ResponseTranslator {
           index: 0,
           message: { role: 'assistant', content: text === '' && toolCalls.length > 0 ? null : text, refusal: null, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
           logprobs: null,
-          finish_reason: mapAnthropicStopReason(message.stop_reason) ?? 'stop',
+          finish_reason: (this.finishReason = mapAnthropicStopReason(message.stop_reason) ?? 'stop'),
         },
       ],
       usage: toOpenAIUsage(usage),
@@ -120,6 +121,7 @@ export class AnthropicResponseTranslator implements ResponseTranslator {
   }
 
   private chunk(delta: Record<string, unknown>, finishReason: string | null = null): ClientEvent {
+    if (finishReason !== null) this.finishReason = finishReason;
     const chunk = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] };
     return { event: null, data: JSON.stringify(chunk), kind: 'content' };
   }

@@ -36,6 +36,7 @@ const ERROR_TYPES: Record<string, string> = {
 export class GeminiResponseTranslator implements ResponseTranslator {
   usage: TokenUsage | null = null;
   text = '';
+  finishReason: string | null = null;
   private readonly created = Math.floor(Date.now() / 1000);
   private id = '';
   private model = '';
@@ -63,7 +64,7 @@ export class GeminiResponseTranslator implements ResponseTranslator {
           index: 0,
           message: { role: 'assistant', content: text === '' && toolCalls.length > 0 ? null : text, refusal: null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
           logprobs: null,
-          finish_reason: finishReason(answer.candidates?.[0]?.finishReason, toolCalls.length > 0) ?? 'stop',
+          finish_reason: (this.finishReason = finishReason(answer.candidates?.[0]?.finishReason, toolCalls.length > 0) ?? 'stop'),
         },
       ],
       ...(usage ? { usage: toOpenAIUsage(usage) } : {}),
@@ -125,6 +126,7 @@ export class GeminiResponseTranslator implements ResponseTranslator {
   }
 
   private chunk(delta: Record<string, unknown>, finish: string | null = null): ClientEvent {
+    if (finish !== null) this.finishReason = finish;
     const chunk = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
     return { event: null, data: JSON.stringify(chunk), kind: 'content' };
   }

@@ -10,6 +10,7 @@ import { malformedAnswer } from './openai-response-translator';
 export class OpenAIEmbeddingsTranslator implements ResponseTranslator {
   usage: TokenUsage | null = null;
   readonly text = '';
+  readonly finishReason = null;
 
   translateBody(body: string): TranslatedBody {
     const parsed = openAIEmbeddingsResponse.safeParse(parseJson(body));

@@ -10,10 +10,12 @@ import { GatewayError } from '../../errors';
 export class OpenAIResponseTranslator implements ResponseTranslator {
   usage: TokenUsage | null = null;
   text = '';
+  finishReason: string | null = null;
 
   translateBody(body: string): TranslatedBody {
     const parsed = openAIChatResponse.safeParse(parseJson(body));
     if (!parsed.success) throw malformedAnswer();
+    this.finishReason = parsed.data.choices[0]?.finish_reason ?? null;
     return {
       body,
       usage: parsed.data.usage ? mapOpenAIUsage(parsed.data.usage) : null,
@@ -36,7 +38,10 @@ export class OpenAIResponseTranslator implements ResponseTranslator {
     const chunk = openAIChatChunk.safeParse(json);
     if (!chunk.success) return [{ ...event, kind: 'content' }];
     if (chunk.data.usage) this.usage = mapOpenAIUsage(chunk.data.usage);
-    for (const choice of chunk.data.choices) this.text += choice.delta?.content ?? '';
+    for (const choice of chunk.data.choices) {
+      this.text += choice.delta?.content ?? '';
+      if (choice.finish_reason) this.finishReason = choice.finish_reason;
+    }
     const usageOnly = chunk.data.choices.length === 0 && chunk.data.usage;
     return [{ ...event, kind: usageOnly ? 'usage' : 'content' }];
   }

@@ -1,0 +1,90 @@
+// This node's in-memory ANN index (usearch HNSW) of one cache partition, kept in step with Redis.
+import { Index, MetricKind, ScalarKind } from 'usearch';
+
+export interface IndexedEntry {
+  id: string;
+  question: string;
+  createdAt: number;
+}
+
+export interface Neighbour extends IndexedEntry {
+  /** Cosine similarity to the query. */
+  similarity: number;
+}
+
+export class PartitionIndex {
+  private index: Index | null = null;
+  private readonly byKey = new Map<bigint, IndexedEntry>();
+  private readonly keyOfId = new Map<string, bigint>();
+  private nextKey = 1n;
+  /** Creation time (ms) of the newest entry seen in Redis: the next sync starts there. */
+  syncedUntil = 0;
+  lastUsed = Date.now();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  has(id: string): boolean {
+    return this.keyOfId.has(id);
+  }
+
+  add(entry: IndexedEntry, vector: Float32Array): void {
+    if (this.keyOfId.has(entry.id)) return;
+    this.index ??= new Index({ dimensions: vector.length, metric: MetricKind.Cos, connectivity: 16, quantization: ScalarKind.F32, expansion_add: 128, expansion_search: 64, multi: false });
+    if (this.index.dimensions() !== vector.length) return; // another vector space: never compared
+    const key = this.nextKey;
+    this.nextKey += 1n;
+    this.index.add(key, vector);
+    this.byKey.set(key, entry);
+    this.keyOfId.set(entry.id, key);
+    // Entries Redis evicted for room are found stale only when searched: bound this copy the same way.
+    while (this.byKey.size > this.maxEntries) this.remove(this.byKey.values().next().value!.id);
+  }
+
+  remove(id: string): void {
+    const key = this.keyOfId.get(id);
+    if (key === undefined) return;
+    this.index?.remove(key);
+    this.byKey.delete(key);
+    this.keyOfId.delete(id);
+  }
+
+  /** Up to `count` nearest entries younger than `maxAgeMs`, most similar first; older ones are dropped. */
+  nearest(vector: Float32Array, count: number, maxAgeMs: number, now = Date.now()): Neighbour[] {
+    this.lastUsed = now;
+    if (this.index === null || this.byKey.size === 0 || this.index.dimensions() !== vector.length) return [];
+    const matches = this.index.search(vector, Math.min(count, this.byKey.size), 0);
+    const found: Neighbour[] = [];
+    matches.keys.forEach((key, index) => {
+      const entry = this.byKey.get(key);
+      if (entry === undefined) return;
+      if (now - entry.createdAt >= maxAgeMs) return this.remove(entry.id);
+      // usearch's cosine distance is 1 - similarity.
+      found.push({ ...entry, similarity: 1 - matches.distances[index]! });
+    });
+    return found;
+  }
+}
+
+/** Every partition this node has seen, least recently used first; idle ones go when there are too many. */
+export class PartitionIndexes {
+  private readonly partitions = new Map<string, PartitionIndex>();
+
+  constructor(private readonly maxPartitions = 10_000) {}
+
+  get(name: string, maxEntries: number): PartitionIndex {
+    let partition = this.partitions.get(name);
+    if (partition) this.partitions.delete(name);
+    else partition = new PartitionIndex(maxEntries);
+    this.partitions.set(name, partition);
+    while (this.partitions.size > this.maxPartitions) this.partitions.delete(this.partitions.keys().next().value!);
+    return partition;
+  }
+
+  clear(): void {
+    this.partitions.clear();
+  }
+}
