@@ -5,11 +5,12 @@ import path from 'node:path';
 import { REPOSITORY_ROOT } from '../test/support/gateway';
 import { report as tokenCountReport } from './token-counts';
 import { report as piiReport } from './pii';
+import { report as semanticCacheReport } from './semantic-cache';
 
 const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data');
 const SETS = ['paraphrase', 'pii', 'injection', 'prompts', 'models'];
 
-function main(): void {
+async function main(): Promise<void> {
   if (!fs.existsSync(DATA)) {
     process.stderr.write(`evaluation data not found at ${DATA}\n`);
     process.exitCode = 1;
@@ -21,6 +22,7 @@ function main(): void {
   }
   process.stdout.write(`\n${tokenCountReport()}\n`);
   process.stdout.write(`\n${piiReport()}\n`);
+  process.stdout.write(`\n${await semanticCacheReport()}\n`);
 }
 
-main();
+void main();

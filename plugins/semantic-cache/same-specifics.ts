@@ -7,8 +7,9 @@ const NEGATIONS = new Set(['not', 'no', 'never', 'nor', 'neither', 'none', 'noth
 const NUMBER_WORDS = new Set(
   'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion trillion first second third fourth fifth sixth seventh eighth ninth tenth half quarter double twice triple dozen'.split(' '),
 );
+// "may" and "fall" are left out: far more often verbs ("May I ...") than dates.
 const DATE_WORDS = new Set(
-  'january february march april may june july august september october november december monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight weekend morning evening night spring summer autumn fall winter'.split(' '),
+  'january february march april june july august september october november december monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight weekend morning evening night spring summer autumn winter'.split(' '),
 );
 
 export interface Specifics {
@@ -38,8 +39,10 @@ export function specificsOf(text: string): Specifics {
     const lower = token.toLowerCase().replace(/['’]s$/, '');
     words.add(lower);
     if (/n['’]t$/.test(lower) || NEGATIONS.has(lower)) negated = true;
-    if (token.startsWith('<') || (!sentenceStart && /^\p{Lu}/u.test(token)) || /^\p{Lu}{2,}$/u.test(token)) names.add(lower);
+    // Placeholders first (they hold digits), then quantities (weekdays and months are capitalised), then names.
+    if (token.startsWith('<')) names.add(lower);
     else if (/\d/.test(token) || NUMBER_WORDS.has(lower) || DATE_WORDS.has(lower)) quantities.push(lower.replace(/,/g, ''));
+    else if ((!sentenceStart && /^\p{Lu}/u.test(token)) || /^\p{Lu}{2,}$/u.test(token)) names.add(lower);
     sentenceStart = false;
   }
   return { negated, quantities, names, words };
