@@ -22,6 +22,9 @@ export interface Specifics {
   words: Set<string>;
 }
 
+/** "I", "I'm", "I've": capitalised everywhere, never a name. */
+const PRONOUN_I = /^I(?:['’]\p{L}+)?$/u;
+
 const TOKEN = /<[A-Z_]+_\d+>|[\p{L}\p{N}]+(?:['’.,][\p{L}\p{N}]+)*/gu;
 
 export function specificsOf(text: string): Specifics {
@@ -42,7 +45,7 @@ export function specificsOf(text: string): Specifics {
     // Placeholders first (they hold digits), then quantities (weekdays and months are capitalised), then names.
     if (token.startsWith('<')) names.add(lower);
     else if (/\d/.test(token) || NUMBER_WORDS.has(lower) || DATE_WORDS.has(lower)) quantities.push(lower.replace(/,/g, ''));
-    else if ((!sentenceStart && /^\p{Lu}/u.test(token)) || /^\p{Lu}{2,}$/u.test(token)) names.add(lower);
+    else if (!PRONOUN_I.test(token) && ((!sentenceStart && /^\p{Lu}/u.test(token)) || /^\p{Lu}{2,}$/u.test(token))) names.add(lower);
     sentenceStart = false;
   }
   return { negated, quantities, names, words };
