@@ -33,6 +33,7 @@ bench: build
 	$(NODE) dist/bench/portkey.js
 	$(NODE) dist/bench/token-limit.js
 	$(NODE) dist/bench/pii-redact.js
+	$(NODE) dist/bench/semantic-cache.js
 
 eval: build
 	$(NODE) dist/eval/run.js

@@ -146,10 +146,17 @@ export function decide(scored: ScoredPair[], threshold: number, withGuard: boole
   };
 }
 
-/** The lowest threshold (in thousandths) right often enough: lower means more hits, so this one saves the most calls. */
+/**
+ * The lowest threshold (in thousandths) from which precision stays at or above the goal at every step
+ * above it too. Precision on dev hovers around the goal over a wide band (the same few wrong pairs), so
+ * the first step that happens to reach it would be luck; this picks where it holds. Steps with no hit
+ * at all count as holding.
+ */
 export function defaultThreshold(scored: ScoredPair[]): number | null {
   const candidates = [...new Set([...THRESHOLDS, ...FINE_THRESHOLDS])].sort((left, right) => left - right);
-  return candidates.find((threshold) => (decide(scored, threshold / 1000, true).precision ?? 0) >= REQUIRED_PRECISION) ?? null;
+  const holds = candidates.map((threshold) => (decide(scored, threshold / 1000, true).precision ?? 1) >= REQUIRED_PRECISION);
+  const chosen = candidates.findIndex((_, index) => holds.slice(index).every(Boolean));
+  return chosen === -1 ? null : candidates[chosen]!;
 }
 
 function formatThreshold(thousandths: number): string {
@@ -194,7 +201,7 @@ async function evaluateEmbedder(label: string, embedder: Embedder, sets: PairSet
     lines.push(`${label} default: no threshold up to 0.99 reaches precision ${REQUIRED_PRECISION} on ${development!.name} with guard`);
     return lines;
   }
-  lines.push(`${label} default threshold (lowest with precision >= ${REQUIRED_PRECISION} on ${development!.name} with guard): ${formatThreshold(chosen)}`);
+  lines.push(`${label} default threshold (lowest from which precision stays >= ${REQUIRED_PRECISION} on ${development!.name} with guard): ${formatThreshold(chosen)}`);
   lines.push('set              precision recall hit rate (with guard)');
   for (const set of [development!, ...held]) lines.push(`${set.name.padEnd(16)} ${formatDecisions(decide(scored.get(set.name)!, chosen / 1000, true))}`);
   return lines;
