@@ -44,10 +44,12 @@ export async function lookup(
   // Embedding (worker thread) and catching up with entries other nodes stored (Redis) overlap.
   const unseen = changes.filter((change) => !index.has(change.id));
   const [vector, entries] = await Promise.all([embed(question.text), store.entries(partition, unseen.map((change) => change.id))]);
-  entries.forEach((entry, position) => {
-    if (entry?.vector) index.add({ id: unseen[position]!.id, question: entry.question, createdAt: entry.createdAt }, entry.vector);
-  });
+  index.addMany(
+    entries.flatMap((entry, position) => (entry?.vector ? [{ entry: { id: unseen[position]!.id, question: entry.question, createdAt: entry.createdAt }, vector: entry.vector }] : [])),
+  );
   for (const change of changes) index.syncedUntil = Math.max(index.syncedUntil, change.createdAt);
+  // A full slice of entries all known and all of one millisecond would be asked for again forever: step past it.
+  if (unseen.length === 0 && changes.length > 0 && changes.every((change) => change.createdAt === index.syncedUntil)) index.syncedUntil += 1;
   const asked = settings.guardSpecifics ? specificsOf(question.text) : null;
   for (const neighbour of index.nearest(vector, CANDIDATES, settings.ttlMs, now)) {
     if (neighbour.similarity < settings.threshold) break;

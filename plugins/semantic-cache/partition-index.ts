@@ -32,14 +32,29 @@ export class PartitionIndex {
   }
 
   add(entry: IndexedEntry, vector: Float32Array): void {
-    if (this.keyOfId.has(entry.id)) return;
-    this.index ??= new Index({ dimensions: vector.length, metric: MetricKind.Cos, connectivity: 16, quantization: ScalarKind.F32, expansion_add: 128, expansion_search: 64, multi: false });
-    if (this.index.dimensions() !== vector.length) return; // another vector space: never compared
-    const key = this.nextKey;
-    this.nextKey += 1n;
-    this.index.add(key, vector);
-    this.byKey.set(key, entry);
-    this.keyOfId.set(entry.id, key);
+    this.addMany([{ entry, vector }]);
+  }
+
+  /** Adds entries in one native call (usearch spreads a batch over threads): how a node catches up. */
+  addMany(items: Array<{ entry: IndexedEntry; vector: Float32Array }>): void {
+    const fresh = items.filter((item) => !this.keyOfId.has(item.entry.id));
+    if (fresh.length === 0) return;
+    const dimensions = fresh[0]!.vector.length;
+    this.index ??= new Index({ dimensions, metric: MetricKind.Cos, connectivity: 16, quantization: ScalarKind.F32, expansion_add: 128, expansion_search: 64, multi: false });
+    const usable = fresh.filter((item) => item.vector.length === this.index!.dimensions()); // another vector space: never compared
+    if (usable.length === 0) return;
+    const keys = new BigUint64Array(usable.length);
+    const matrix = new Float32Array(usable.length * dimensions);
+    usable.forEach((item, position) => {
+      const key = this.nextKey;
+      this.nextKey += 1n;
+      keys[position] = key;
+      matrix.set(item.vector, position * dimensions);
+      this.byKey.set(key, item.entry);
+      this.keyOfId.set(item.entry.id, key);
+    });
+    if (usable.length === 1) this.index.add(keys[0]!, usable[0]!.vector);
+    else this.index.add(keys, matrix);
     // Entries Redis evicted for room are found stale only when searched: bound this copy the same way.
     while (this.byKey.size > this.maxEntries) this.remove(this.byKey.values().next().value!.id);
   }
