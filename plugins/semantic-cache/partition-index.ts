@@ -40,7 +40,9 @@ export class PartitionIndex {
     const fresh = items.filter((item) => !this.keyOfId.has(item.entry.id));
     if (fresh.length === 0) return;
     const dimensions = fresh[0]!.vector.length;
-    this.index ??= new Index({ dimensions, metric: MetricKind.Cos, connectivity: 16, quantization: ScalarKind.F32, expansion_add: 128, expansion_search: 64, multi: false });
+    // Half-precision vectors: half the memory and a faster scan than f32 at 100k entries, the same top-1 recall,
+    // and similarities within about 1e-3 (`make bench`; README).
+    this.index ??= new Index({ dimensions, metric: MetricKind.Cos, connectivity: 16, quantization: ScalarKind.F16, expansion_add: 128, expansion_search: 64, multi: false });
     const usable = fresh.filter((item) => item.vector.length === this.index!.dimensions()); // another vector space: never compared
     if (usable.length === 0) return;
     const keys = new BigUint64Array(usable.length);
