@@ -6,6 +6,8 @@ export interface CacheKeyOptions {
   turns: number;
   skipLongerConversations: boolean;
   maxTemperature: number;
+  /** The provider models that may answer (llm-proxy's plan): a route that sends the same name elsewhere gets its own entries. */
+  servingModels: string[];
 }
 
 export type CacheKey =
@@ -22,26 +24,29 @@ export type CacheKey =
     }
   | { cacheable: false; reason: string };
 
-/** Request fields that change the answer: any difference in them is a different context. */
-const ANSWER_SHAPING_FIELDS = [
-  'tools',
-  'tool_choice',
-  'functions',
-  'function_call',
-  'parallel_tool_calls',
-  'response_format',
-  'stop',
-  'top_p',
-  'presence_penalty',
-  'frequency_penalty',
-  'logit_bias',
-  'seed',
-  'reasoning_effort',
-  'modalities',
-  'audio',
-  'prediction',
-  'web_search_options',
-] as const;
+/**
+ * Request fields known not to change the answer's content (or handled on their own: messages, model,
+ * temperature, n, logprobs, the output cap). Every other field, including ones this gateway has never heard
+ * of (`tools`, `response_format`, `top_p`, a server's `guided_choice` ...), is part of the exact context:
+ * an allowlist, so an unknown field can never make two different requests share an answer.
+ */
+const NEUTRAL_FIELDS = new Set([
+  'messages',
+  'model',
+  'stream',
+  'stream_options',
+  'temperature',
+  'n',
+  'logprobs',
+  'max_tokens',
+  'max_completion_tokens',
+  'user',
+  'metadata',
+  'store',
+  'service_tier',
+  'safety_identifier',
+  'prompt_cache_key',
+]);
 
 const SYSTEM_ROLES = new Set(['system', 'developer']);
 
@@ -58,11 +63,16 @@ export function cacheKeyOf(request: OpenAIChatRequest, options: CacheKeyOptions)
   if (question === null) return notCacheable('the question has parts other than text');
   const normalised = question.normalize('NFC').replace(/\s+/g, ' ').trim();
   if (normalised === '') return notCacheable('the question is empty');
+  const shaping = Object.keys(fields)
+    .filter((field) => !NEUTRAL_FIELDS.has(field) && fields[field] !== undefined && fields[field] !== null)
+    .sort()
+    .map((field) => [field, canonical(fields[field])]);
   const context = {
     model: request.model ?? null,
+    serving: [...new Set(options.servingModels)].sort(),
     system: request.messages.filter((message) => SYSTEM_ROLES.has(message.role)).map((message) => canonical(message.content)),
     earlier: turns.slice(-options.turns, -1).map(canonical),
-    shaping: ANSWER_SHAPING_FIELDS.map((field) => (fields[field] === undefined || fields[field] === null ? null : canonical(fields[field]))),
+    shaping,
   };
   return {
     cacheable: true,

@@ -13,7 +13,7 @@ export const semanticCacheConfig = z
       .enum(CACHE_SCOPES)
       .default('consumer')
       .describe(
-        'Who may share answers: everyone (`global`), each Kong consumer (`consumer`, by consumer id), each route (`route`) or each value of a request header (`header`). Scopes are separate Redis keys and separate in-memory indexes, never a filter over shared ones. A request without the scope value (no consumer, no header) bypasses the cache.',
+        'Who may share answers: everyone (`global`), each Kong consumer (`consumer`, by username, else custom_id, else id), each route (`route`) or each value of a request header (`header`). Scopes are separate Redis keys and separate in-memory indexes, never a filter over shared ones. A request without the scope value (no consumer, no header) bypasses the cache.',
       ),
     scope_header: z.string().min(1).optional().describe('The request header whose value is the scope, when `scope` is `header` (e.g. a tenant id your auth layer sets).'),
     namespace: z

@@ -19,6 +19,7 @@ export class PartitionIndex {
   private nextKey = 1n;
   /** Creation time (ms) of the newest entry seen in Redis: the next sync starts there. */
   syncedUntil = 0;
+  /** When a lookup last used it: partitions idle longer than their entries live are dropped. */
   lastUsed = Date.now();
 
   constructor(private readonly maxEntries: number) {}
@@ -39,11 +40,11 @@ export class PartitionIndex {
   addMany(items: Array<{ entry: IndexedEntry; vector: Float32Array }>): void {
     const fresh = items.filter((item) => !this.keyOfId.has(item.entry.id));
     if (fresh.length === 0) return;
-    const dimensions = fresh[0]!.vector.length;
     // Half-precision vectors: half the memory and a faster scan than f32 at 100k entries, the same top-1 recall,
     // and similarities within about 1e-3 (`make bench`; README).
-    this.index ??= new Index({ dimensions, metric: MetricKind.Cos, connectivity: 16, quantization: ScalarKind.F16, expansion_add: 128, expansion_search: 64, multi: false });
-    const usable = fresh.filter((item) => item.vector.length === this.index!.dimensions()); // another vector space: never compared
+    this.index ??= new Index({ dimensions: fresh[0]!.vector.length, metric: MetricKind.Cos, connectivity: 16, quantization: ScalarKind.F16, expansion_add: 128, expansion_search: 64, multi: false });
+    const dimensions = this.index.dimensions();
+    const usable = fresh.filter((item) => item.vector.length === dimensions); // another vector space: never compared
     if (usable.length === 0) return;
     const keys = new BigUint64Array(usable.length);
     const matrix = new Float32Array(usable.length * dimensions);
@@ -92,12 +93,18 @@ export class PartitionIndexes {
 
   constructor(private readonly maxPartitions = 10_000) {}
 
-  get(name: string, maxEntries: number): PartitionIndex {
+  /** The partition's index (created empty); partitions unused for `idleMs` (their entries all expired) go. */
+  get(name: string, maxEntries: number, idleMs: number, now = Date.now()): PartitionIndex {
     let partition = this.partitions.get(name);
     if (partition) this.partitions.delete(name);
     else partition = new PartitionIndex(maxEntries);
+    partition.lastUsed = now;
     this.partitions.set(name, partition);
-    while (this.partitions.size > this.maxPartitions) this.partitions.delete(this.partitions.keys().next().value!);
+    // Least recently used first: the oldest idle ones, and any beyond the cap, are at the front.
+    for (const [oldName, old] of this.partitions) {
+      if (this.partitions.size <= this.maxPartitions && now - old.lastUsed < idleMs) break;
+      this.partitions.delete(oldName);
+    }
     return partition;
   }
 

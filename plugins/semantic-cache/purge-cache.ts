@@ -8,8 +8,9 @@ import { redisCacheStoreFor } from './stores/redis-cache-store';
 
 const USAGE = `usage: node dist/plugins/semantic-cache/purge-cache.js --namespace NAME --scope global|consumer|route|header [--value VALUE]
        [--redis-host HOST] [--redis-port PORT] [--redis-database N]
-  VALUE is the consumer's username, the route id or the header value (omit it for global).
-  Redis with a password, Sentinel or Cluster: run it where REDIS_PASSWORD is set and pass --redis-password-env REDIS_PASSWORD.`;
+  VALUE is the consumer's username (else custom_id, else id), the route id or the header value (omit it for global).
+  Standalone Redis (or a Sentinel's current master) only. With a password: run it where the variable is set
+  and pass --redis-password-env NAME.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

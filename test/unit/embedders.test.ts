@@ -79,7 +79,7 @@ describe('remote embedder (an OpenAI-style /embeddings endpoint)', () => {
     process.env.EMBEDDINGS_TEST_KEY = 'sk-embeddings-test';
     const baseUrl = await start();
     const embedder = embedderFor(embedderConfig.parse({ kind: 'remote', provider: 'openai-compatible', base_url: baseUrl, model: 'text-embedding-3-small', api_key: '{vault://env/embeddings-test-key}' }));
-    assert.equal(embedder.name, 'remote:openai-compatible:text-embedding-3-small');
+    assert.equal(embedder.name, `remote:openai-compatible:text-embedding-3-small@${baseUrl}`);
     const [short, long] = await embedder.embed(['ab', 'abcdefgh']);
     assert.equal(received.at(-1)!.url, '/v1/embeddings');
     assert.equal(received.at(-1)!.authorization, 'Bearer sk-embeddings-test');

@@ -10,7 +10,7 @@ import { partitionKeysOf, scopeIdOf } from '../../plugins/semantic-cache/partiti
 import { normalize } from '../../plugins/core/embeddings/vectors';
 import type { OpenAIChatRequest } from '../../plugins/core/providers/openai/openai-chat-schemas';
 
-const OPTIONS = { turns: 1, skipLongerConversations: true, maxTemperature: 1 };
+const OPTIONS = { turns: 1, skipLongerConversations: true, maxTemperature: 1, servingModels: ['openai:gpt-4o'] };
 const ask = (content: unknown, extra: Record<string, unknown> = {}, system?: string): OpenAIChatRequest =>
   ({ model: 'gpt-4o', messages: [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content }], ...extra }) as OpenAIChatRequest;
 const cacheable = (key: CacheKey) => {
@@ -50,6 +50,15 @@ describe('cacheKeyOf', () => {
     const left = cacheKeyOf(ask('q', { response_format: { type: 'json_schema', json_schema: { name: 'a', strict: true } } }), OPTIONS);
     const right = cacheKeyOf(ask('q', { response_format: { json_schema: { strict: true, name: 'a' }, type: 'json_schema' } }), OPTIONS);
     assert.equal((left as { context: string }).context, (right as { context: string }).context);
+    // A field the gateway does not know still splits the cache (a server's guided decoding changes the answer).
+    const guided = cacheKeyOf(ask('How do I reset my password?', { guided_choice: ['yes'] }), OPTIONS);
+    assert.notEqual((guided as { context: string }).context, plain.cacheable && plain.context);
+    // The same model name served by other provider models (another route's llm-proxy) is another context.
+    const elsewhere = cacheKeyOf(ask('How do I reset my password?'), { ...OPTIONS, servingModels: ['anthropic:claude-sonnet-4-5'] });
+    assert.notEqual((elsewhere as { context: string }).context, plain.cacheable && plain.context);
+    // Neutral fields and the order of serving models do not.
+    const neutral = cacheKeyOf(ask('How do I reset my password?', { user: 'u-1', stream: true, stream_options: { include_usage: true }, metadata: { a: '1' } }), { ...OPTIONS, servingModels: ['openai:gpt-4o', 'openai:gpt-4o'] });
+    assert.equal((neutral as { context: string }).context, plain.cacheable && plain.context);
     // Temperatures up to the bound and max_tokens do not split the cache.
     const warm = cacheKeyOf(ask('How do I reset my password?', { temperature: 0.7, max_tokens: 50 }), OPTIONS);
     assert.equal((warm as { context: string }).context, plain.cacheable && plain.context);

@@ -133,13 +133,15 @@ export async function dispatch(plan: DispatchPlan, context: RequestContext, resp
     if (summary.usage && lastAttempt?.price) summary.costUsd = costOf(summary.usage, lastAttempt.price);
     await runEndHooks(context, reason, summary);
     logRequest(log, plan, lastAttempt, calls, reason, summary, Date.now() - started);
-    if (lastAttempt) {
+    // A replayed answer (semantic-cache hit) counts as a request served by the `cache` target, at 0 tokens.
+    const served = lastAttempt ?? (summary.served ? { provider: summary.served.provider, model: summary.served.model, targetName: summary.served.provider } : null);
+    if (served) {
       recordRequest({
         route: plan.labels.route,
         consumer,
-        provider: lastAttempt.provider,
-        model: lastAttempt.model,
-        target: lastAttempt.targetName,
+        provider: served.provider,
+        model: served.model,
+        target: served.targetName,
         status: reason.kind === 'client_abort' ? 499 : summary.status || 502,
         usage: summary.usage,
         costUsd: summary.costUsd,

@@ -30,10 +30,14 @@ export async function replayAnswer(answer: CachedAnswer, plan: DispatchPlan, hoo
   const created = Math.floor(Date.now() / 1000);
   summary.status = 200;
   summary.served = { provider: 'cache', model: answer.model, price: null };
-  if (plan.stream) await relayStream([Buffer.from(streamOf(answer, id, created))], translator, hooks, summary, response, plan.clientWantsUsage);
-  else relayWhole(JSON.stringify(completionOf(answer, id, created)), 200, translator, hooks, summary, response);
-  summary.usage = { input_tokens: 0, output_tokens: 0, total_tokens: 0, cached_input_tokens: 0, reasoning_tokens: 0 };
-  summary.costUsd = 0;
+  try {
+    if (plan.stream) await relayStream([Buffer.from(streamOf(answer, id, created))], translator, hooks, summary, response, plan.clientWantsUsage);
+    else relayWhole(JSON.stringify(completionOf(answer, id, created)), 200, translator, hooks, summary, response);
+  } finally {
+    // Set whatever happened: the relay reads the stored usage into the summary, but nothing was spent.
+    summary.usage = { input_tokens: 0, output_tokens: 0, total_tokens: 0, cached_input_tokens: 0, reasoning_tokens: 0 };
+    summary.costUsd = 0;
+  }
 }
 
 function completionOf(answer: CachedAnswer, id: string, created: number): Record<string, unknown> {

@@ -6,17 +6,26 @@ import { RemoteEmbedder } from './remote-embedder';
 export interface Embedder {
   /** Names the vector space (model): vectors of different names are never compared. */
   readonly name: string;
-  /** One unit vector per text, in order. */
-  embed(texts: string[]): Promise<Float32Array[]>;
+  /** One unit vector per text, in order; `timeoutMs` is how long the caller will wait (a local model drops texts past it). */
+  embed(texts: string[], timeoutMs?: number): Promise<Float32Array[]>;
+  /** Set when the embedder can no longer serve (a local model failed to load, crashed or hung). */
+  readonly failedAt?: number | null;
   close(): Promise<void>;
 }
 
 const embedders = new Map<string, Embedder>();
 
+/** A failed embedder is replaced after this long: a crash or a model put in place later recovers without a restart. */
+const RETRY_FAILED_AFTER_MS = 30_000;
+
 /** The process's embedder for this config: semantic-cache and prompt-guard with the same model share one. */
 export function embedderFor(config: EmbedderConfig): Embedder {
   const key = JSON.stringify([config.kind, config.model_path, config.model_id, config.provider, config.base_url, config.model, config.api_key, config.azure_api_version]);
   let embedder = embedders.get(key);
+  if (embedder?.failedAt != null && Date.now() - embedder.failedAt > RETRY_FAILED_AFTER_MS) {
+    void embedder.close();
+    embedder = undefined;
+  }
   if (!embedder) {
     const name = embedderName(config);
     embedder =
@@ -35,7 +44,7 @@ export async function embedWithin(embedder: Embedder, texts: string[], timeoutMs
     timer = setTimeout(() => reject(new Error(`embedding took longer than ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    return await Promise.race([embedder.embed(texts), timeout]);
+    return await Promise.race([embedder.embed(texts, timeoutMs), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -55,6 +64,7 @@ function embedderName(config: EmbedderConfig): string {
     case 'onnx':
       return `onnx:${config.model_id}`;
     case 'remote':
-      return `remote:${config.provider}:${config.model}`;
+      // The endpoint is part of it: two servers may name different models alike.
+      return `remote:${config.provider}:${config.model}@${config.base_url ?? 'default'}`;
   }
 }

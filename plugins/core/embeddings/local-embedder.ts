@@ -7,8 +7,16 @@ import type { LocalModelSettings, WorkerReply } from './local-model-worker';
 /** Texts per inference call: large enough to amortise a call, small enough to keep each one short. */
 const MAX_BATCH = 32;
 
+/** Texts waiting at most: past it, callers are refused at once rather than queued behind seconds of work. */
+const MAX_QUEUE = 1024;
+
+/** A batch that takes longer than this means a hung model: the worker is ended and later recreated. */
+const BATCH_WATCHDOG_MS = 30_000;
+
 interface Waiting {
   text: string;
+  /** Past this time (ms) nobody waits for the vector any more: it is dropped before inference. */
+  deadline: number;
   resolve: (vector: Float32Array) => void;
   reject: (error: Error) => void;
 }
@@ -17,9 +25,11 @@ export class LocalEmbedder implements Embedder {
   private readonly worker: Worker;
   private readonly ready: Promise<number>;
   private readonly queue: Waiting[] = [];
-  private inFlight: { id: number; batch: Waiting[] } | null = null;
+  private inFlight: { id: number; batch: Waiting[]; watchdog: NodeJS.Timeout } | null = null;
   private nextId = 0;
   private failure: Error | null = null;
+  /** When the model failed (load error, crash, hang); the registry replaces a failed embedder after a while. */
+  failedAt: number | null = null;
 
   constructor(
     readonly name: string,
@@ -47,13 +57,15 @@ export class LocalEmbedder implements Embedder {
     return this.ready;
   }
 
-  embed(texts: string[]): Promise<Float32Array[]> {
+  embed(texts: string[], timeoutMs = BATCH_WATCHDOG_MS): Promise<Float32Array[]> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.queue.length + texts.length > MAX_QUEUE) return Promise.reject(new Error(`the embedding queue is full (${MAX_QUEUE} texts waiting)`));
+    const deadline = Date.now() + timeoutMs;
     return Promise.all(
       texts.map(
         (text) =>
           new Promise<Float32Array>((resolve, reject) => {
-            this.queue.push({ text, resolve, reject });
+            this.queue.push({ text, deadline, resolve, reject });
             this.pump();
           }),
       ),
@@ -69,10 +81,20 @@ export class LocalEmbedder implements Embedder {
       if (this.inFlight === null) this.worker.unref();
       return;
     }
+    // Texts whose callers gave up are not embedded: under overload the model works only for those still waiting.
+    const now = Date.now();
+    const expired = this.queue.filter((waiting) => waiting.deadline <= now);
+    if (expired.length > 0) {
+      this.queue.splice(0, this.queue.length, ...this.queue.filter((waiting) => waiting.deadline > now));
+      for (const waiting of expired) waiting.reject(new Error('embedding timed out in the queue'));
+      if (this.queue.length === 0) return this.worker.unref();
+    }
     this.worker.ref();
     const batch = this.queue.splice(0, MAX_BATCH);
     const id = (this.nextId += 1);
-    this.inFlight = { id, batch };
+    const watchdog = setTimeout(() => void this.worker.terminate(), BATCH_WATCHDOG_MS);
+    watchdog.unref();
+    this.inFlight = { id, batch, watchdog };
     this.ready.then(
       () => this.worker.postMessage({ id, texts: batch.map((waiting) => waiting.text) }),
       () => {},
@@ -82,6 +104,7 @@ export class LocalEmbedder implements Embedder {
   private settleBatch(reply: Extract<WorkerReply, { type: 'result' | 'error' }>): void {
     const inFlight = this.inFlight;
     if (inFlight === null || inFlight.id !== reply.id) return;
+    clearTimeout(inFlight.watchdog);
     this.inFlight = null;
     inFlight.batch.forEach((waiting, index) => {
       if (reply.type === 'result') waiting.resolve(reply.vectors[index]!);
@@ -94,6 +117,8 @@ export class LocalEmbedder implements Embedder {
   private fail(error: Error, rejectReady: (error: Error) => void): void {
     if (this.failure) return;
     this.failure = error;
+    this.failedAt = Date.now();
+    if (this.inFlight) clearTimeout(this.inFlight.watchdog);
     rejectReady(error);
     const waiting = [...(this.inFlight?.batch ?? []), ...this.queue.splice(0)];
     this.inFlight = null;

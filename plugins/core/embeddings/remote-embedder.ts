@@ -35,10 +35,11 @@ export class RemoteEmbedder implements Embedder {
     if (answer.statusCode !== 200) throw new Error(`embeddings endpoint answered ${answer.statusCode}`);
     const parsed = embeddingsAnswer.safeParse(JSON.parse(text));
     if (!parsed.success || parsed.data.data.length !== texts.length) throw new Error('embeddings endpoint sent an answer that could not be read');
-    const vectors = new Array<Float32Array>(texts.length);
-    for (const item of parsed.data.data) vectors[item.index] = normalize(Float32Array.from(item.embedding));
-    if (vectors.some((vector) => vector === undefined)) throw new Error('embeddings endpoint skipped an input');
-    return vectors;
+    const vectors: Array<Float32Array | undefined> = new Array(texts.length).fill(undefined);
+    for (const item of parsed.data.data) if (item.index < texts.length) vectors[item.index] = normalize(Float32Array.from(item.embedding));
+    // A loop over every position: array methods skip holes, and a repeated index would leave one.
+    for (let position = 0; position < texts.length; position += 1) if (vectors[position] === undefined) throw new Error('embeddings endpoint skipped an input');
+    return vectors as Float32Array[];
   }
 
   async close(): Promise<void> {}

@@ -6,11 +6,12 @@ import type { RedisConfig } from './redis-config';
 
 export type RedisClient = Redis | Cluster;
 
-/** One client per distinct Redis config, for the life of the process: Kong re-creates plugin instances often. */
+/** One client per distinct Redis config and user, for the life of the process: Kong re-creates plugin instances often. */
 const clients = new Map<string, RedisClient>();
 
-export function redisClientFor(config: RedisConfig): RedisClient {
-  const cacheKey = JSON.stringify(config);
+/** `user` names who uses the connection: plugins get their own, so one's slow replies never delay another's. */
+export function redisClientFor(config: RedisConfig, user: string): RedisClient {
+  const cacheKey = JSON.stringify([user, config]);
   let client = clients.get(cacheKey);
   if (!client) clients.set(cacheKey, (client = connect(config)));
   return client;

@@ -4,31 +4,34 @@ import type { ChainableCommander } from 'ioredis';
 import { redisClientFor, whenReady, type RedisClient } from '../../core/redis/redis-client';
 import type { RedisConfig } from '../../core/redis/redis-config';
 import type { CachedAnswer } from '../../core/connector/replay-answer';
-import { EXACT_SCRIPT, INSERT_SCRIPT } from './cache-scripts';
 import type { PartitionKeys } from '../partition-keys';
+import { EXACT_SCRIPT, INSERT_SCRIPT } from './cache-scripts';
 
-/** What is stored per question: the embedding (absent for `match: exact`), the question and the answer, all redacted. */
+/** An answer as stored (redacted when pii-redact ran first), with the question it answers. */
 export interface StoredEntry {
   question: string;
-  vector: Float32Array | null;
   answer: CachedAnswer;
+  /** When the storing node stored it (its clock): for freshness and the Age header. */
+  createdAt: number;
+}
+
+/** What a node indexes of an entry: kept apart from the answer, so catching up never moves answers. */
+export interface StoredVector {
+  question: string;
+  vector: Float32Array;
   createdAt: number;
 }
 
 type ScriptClient = RedisClient & {
-  semanticCacheExact(keyCount: number, ...args: string[]): Promise<[string, string] | null>;
   semanticCacheInsert(keyCount: number, ...args: Array<string | number>): Promise<number>;
 };
 
-/** Entries fetched per HMGET while a node catches up with a partition. */
-const FETCH_BATCH = 256;
-
 /**
  * The most new entries one lookup adds to this node's index (oldest first; later lookups take the rest).
- * Indexing is synchronous native work, about a millisecond per entry at 10k entries of 512 dimensions
- * (`make bench`), so a node joining a full partition catches up in slices instead of stalling its event loop.
+ * Indexing is synchronous native work, about half a millisecond per entry in a batch at 10k entries of 512
+ * dimensions (`make bench`), so a node joining a full partition catches up in slices, not in one long stall.
  */
-const CATCH_UP_BATCH = 200;
+const CATCH_UP_BATCH = 64;
 
 export class RedisCacheStore {
   constructor(
@@ -37,50 +40,49 @@ export class RedisCacheStore {
   ) {}
 
   /**
-   * One round trip: the exact match for the question (if any), and up to CATCH_UP_BATCH ids added to the
-   * partition since `sinceMs` (inclusive: two entries may share a millisecond), for this node's index.
+   * One round trip: the exact match for the question (if any) and, when `sinceScore` is given, up to
+   * CATCH_UP_BATCH ids stored since that score (inclusive: two entries may share a millisecond).
    */
-  async begin(partition: PartitionKeys, questionHash: string, sinceMs: number): Promise<{ exact: { id: string; entry: StoredEntry } | null; changes: Array<{ id: string; createdAt: number }> }> {
+  async begin(partition: PartitionKeys, questionHash: string, sinceScore: number | null): Promise<{ exact: { id: string; entry: StoredEntry } | null; changes: Array<{ id: string; score: number }> }> {
     await whenReady(this.client, this.timeoutMs);
     const [z, e, x] = keysOf(partition);
-    const pipeline = this.client.pipeline() as ChainableCommander & { semanticCacheExact(keyCount: number, ...args: string[]): ChainableCommander };
-    const replies = await pipeline
-      .semanticCacheExact(3, z, e, x, questionHash)
-      .zrangebyscore(z, sinceMs, '+inf', 'WITHSCORES', 'LIMIT', 0, CATCH_UP_BATCH)
-      .exec();
+    let pipeline = (this.client.pipeline() as ChainableCommander & { semanticCacheExact(keyCount: number, ...args: string[]): ChainableCommander }).semanticCacheExact(3, z, e, x, questionHash);
+    if (sinceScore !== null) pipeline = pipeline.zrangebyscore(z, sinceScore, '+inf', 'WITHSCORES', 'LIMIT', 0, CATCH_UP_BATCH);
+    const replies = await pipeline.exec();
     if (replies === null) throw new Error('redis pipeline aborted');
     for (const [error] of replies) if (error) throw error;
     const exactReply = replies[0]![1] as [string, string] | null;
-    const flat = replies[1]![1] as string[];
-    const changes: Array<{ id: string; createdAt: number }> = [];
-    for (let index = 0; index < flat.length; index += 2) changes.push({ id: flat[index]!, createdAt: Number(flat[index + 1]) });
+    const flat = (replies[1]?.[1] ?? []) as string[];
+    const changes: Array<{ id: string; score: number }> = [];
+    for (let index = 0; index < flat.length; index += 2) changes.push({ id: flat[index]!, score: Number(flat[index + 1]) });
     return { exact: exactReply ? { id: exactReply[0], entry: decodeEntry(exactReply[1]) } : null, changes };
   }
 
-  /** The entries of these ids, in order; null for those gone (expired or evicted). */
-  async entries(partition: PartitionKeys, ids: string[]): Promise<Array<StoredEntry | null>> {
+  /** The vectors of these ids, in order; null for those gone (expired, evicted or purged). */
+  async vectors(partition: PartitionKeys, ids: string[]): Promise<Array<StoredVector | null>> {
     if (ids.length === 0) return [];
     await whenReady(this.client, this.timeoutMs);
-    const [, e] = keysOf(partition);
-    const found: Array<StoredEntry | null> = [];
-    for (let start = 0; start < ids.length; start += FETCH_BATCH) {
-      const values = await this.client.hmget(e, ...ids.slice(start, start + FETCH_BATCH));
-      for (const value of values) found.push(value === null ? null : decodeEntry(value));
-    }
-    return found;
+    const values = await this.client.hmget(keysOf(partition)[3], ...ids);
+    return values.map((value) => (value === null ? null : decodeVector(value)));
   }
 
-  /** Stores an entry and returns its id. */
-  async insert(partition: PartitionKeys, questionHash: string, entry: StoredEntry, ttlMs: number, maxEntries: number): Promise<string> {
+  /** The entry of an id; null when it is gone. */
+  async entry(partition: PartitionKeys, id: string): Promise<StoredEntry | null> {
+    await whenReady(this.client, this.timeoutMs);
+    const value = await this.client.hget(keysOf(partition)[1], id);
+    return value === null ? null : decodeEntry(value);
+  }
+
+  /** Stores an entry (and its vector, for `semantic` matching); returns its id and its score. */
+  async insert(partition: PartitionKeys, questionHash: string, entry: StoredEntry, vector: Float32Array | null, ttlMs: number, maxEntries: number): Promise<{ id: string; score: number }> {
     await whenReady(this.client, this.timeoutMs);
     const id = `${questionHash}.${randomBytes(6).toString('hex')}`;
-    const [z, e, x] = keysOf(partition);
-    await Promise.all([
-      this.client.semanticCacheInsert(3, z, e, x, id, questionHash, encodeEntry(entry), entry.createdAt, ttlMs, maxEntries),
-      // The scope's list of partitions lives in another slot: a command of its own.
-      this.client.multi().sadd(partition.scopeSet, partition.name).pexpire(partition.scopeSet, ttlMs).exec(),
-    ]);
-    return id;
+    // Listed in its scope first (another slot, so a command of its own): a purge then never misses a partition.
+    // Its expiry only ever grows (GT, or NX when it has none): an instance with a shorter ttl cannot cut it.
+    await this.client.multi().sadd(partition.scopeSet, partition.name).pexpire(partition.scopeSet, ttlMs, 'GT').pexpire(partition.scopeSet, ttlMs, 'NX').exec();
+    const encodedVector = vector === null ? '' : JSON.stringify({ q: entry.question, v: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64'), t: entry.createdAt });
+    const score = await this.client.semanticCacheInsert(4, ...keysOf(partition), id, questionHash, encodeEntry(entry), encodedVector, ttlMs, maxEntries);
+    return { id, score: Number(score) };
   }
 
   /** Deletes every entry of a scope (all its partitions); returns how many partitions went. */
@@ -93,8 +95,9 @@ export class RedisCacheStore {
   }
 }
 
+/** semantic-cache's own connection: a slow catch-up never queues token-limit's scripts behind it. */
 export function redisCacheStoreFor(config: RedisConfig): RedisCacheStore {
-  const client = redisClientFor(config);
+  const client = redisClientFor(config, 'semantic-cache');
   if (!('semanticCacheExact' in client)) {
     client.defineCommand('semanticCacheExact', { lua: EXACT_SCRIPT });
     client.defineCommand('semanticCacheInsert', { lua: INSERT_SCRIPT });
@@ -102,26 +105,22 @@ export function redisCacheStoreFor(config: RedisConfig): RedisCacheStore {
   return new RedisCacheStore(client as ScriptClient, config.timeout_ms);
 }
 
-function keysOf(partition: PartitionKeys): [string, string, string] {
-  return [`${partition.name}:z`, `${partition.name}:e`, `${partition.name}:x`];
+function keysOf(partition: PartitionKeys): [string, string, string, string] {
+  return [`${partition.name}:z`, `${partition.name}:e`, `${partition.name}:x`, `${partition.name}:v`];
 }
 
 function encodeEntry(entry: StoredEntry): string {
-  return JSON.stringify({
-    q: entry.question,
-    v: entry.vector === null ? null : Buffer.from(entry.vector.buffer, entry.vector.byteOffset, entry.vector.byteLength).toString('base64'),
-    a: entry.answer,
-    t: entry.createdAt,
-  });
+  return JSON.stringify({ q: entry.question, a: entry.answer, t: entry.createdAt });
 }
 
 function decodeEntry(json: string): StoredEntry {
-  const raw = JSON.parse(json) as { q: string; v: string | null; a: CachedAnswer; t: number };
-  let vector: Float32Array | null = null;
-  if (raw.v !== null) {
-    const bytes = Buffer.from(raw.v, 'base64');
-    // Copied into an aligned buffer: a Float32Array view needs an offset that is a multiple of 4.
-    vector = new Float32Array(new Uint8Array(bytes).buffer);
-  }
-  return { question: raw.q, vector, answer: raw.a, createdAt: raw.t };
+  const raw = JSON.parse(json) as { q: string; a: CachedAnswer; t: number };
+  return { question: raw.q, answer: raw.a, createdAt: raw.t };
+}
+
+function decodeVector(json: string): StoredVector {
+  const raw = JSON.parse(json) as { q: string; v: string; t: number };
+  // Copied into an aligned buffer: a Float32Array view needs an offset that is a multiple of 4.
+  const vector = new Float32Array(new Uint8Array(Buffer.from(raw.v, 'base64')).buffer);
+  return { question: raw.q, vector, createdAt: raw.t };
 }
