@@ -34,6 +34,7 @@ bench: build
 	$(NODE) dist/bench/token-limit.js
 	$(NODE) dist/bench/pii-redact.js
 	$(NODE) dist/bench/semantic-cache.js
+	$(NODE) dist/bench/prompt-guard.js
 
 eval: build
 	$(NODE) dist/eval/run.js

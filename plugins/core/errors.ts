@@ -47,6 +47,12 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * A policy refused the answer while it was being relayed (prompt-guard's output guard). Not the provider's
+ * fault: never retried on another target and never counted against a target's health.
+ */
+export class AnswerRefused extends GatewayError {}
+
 export function badRequest(message: string, code = 'invalid_request'): GatewayError {
   return new GatewayError(message, { status: 400, type: 'invalid_request_error', code });
 }

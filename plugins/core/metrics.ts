@@ -110,3 +110,14 @@ const cacheLookups = new Counter({
 export function recordCacheLookup(status: string): void {
   cacheLookups.inc({ status });
 }
+
+const promptGuardDecisions = new Counter({
+  name: 'kong_ai_prompt_guard_decisions_total',
+  help: 'prompt-guard layers that tripped, by layer (size, pattern, role, injection, topic, judge, output) and action (block, flag, log_only).',
+  labelNames: ['layer', 'action'],
+  registers: [registry],
+});
+
+export function recordPromptGuardDecision(layer: string, action: string): void {
+  promptGuardDecisions.inc({ layer, action });
+}

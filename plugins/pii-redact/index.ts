@@ -1,6 +1,7 @@
 // Kong glue for pii-redact: keeps personal data in prompts from reaching providers, and restores it in answers.
 import type { CountryCode } from 'libphonenumber-js/max';
 import { GatewayError } from '../core/errors';
+import { parseJsonObjectBody } from '../core/http/parse-json';
 import { logger } from '../core/logger';
 import { recordPiiFindings } from '../core/metrics';
 import { definePlugin, type AccessInput } from '../kong/define-plugin';
@@ -15,7 +16,7 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   config: piiRedactConfig,
   failMode: (config) => config.fail_mode,
   access: async ({ config, context }: AccessInput<PiiRedactConfig>) => {
-    const body = parseBody(context.rawBody);
+    const body = parseJsonObjectBody(context.rawBody);
     // Not JSON (or not an object): llm-proxy refuses it with a 400 naming the problem; nothing to scan here.
     if (body === null) return;
     const redaction = redactPrompt(body, optionsOf(config));
@@ -56,13 +57,4 @@ function optionsOf(config: PiiRedactConfig): RedactOptions {
     optionsCache.set(config, options);
   }
   return options;
-}
-
-function parseBody(raw: Buffer): Record<string, unknown> | null {
-  try {
-    const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw)) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }

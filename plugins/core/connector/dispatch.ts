@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request as undiciRequest } from 'undici';
-import { GatewayError, toGatewayError } from '../errors';
+import { AnswerRefused, GatewayError, toGatewayError } from '../errors';
 import { logger } from '../logger';
 import type { DispatchPlan, RequestContext, UpstreamAttempt } from '../context/request-context-store';
 import { admits, beginCall, endCall, healthOf, recordFailure, recordSuccess } from '../routing/target-health';
@@ -249,7 +249,7 @@ async function call(attempt: UpstreamAttempt, timeoutMs: number, calls: number, 
         relayWhole(body, upstream.statusCode, translator, hooks, summary, response);
       } catch (error) {
         // An answer we could not read went nowhere yet: a provider fault like a 5xx, so it may be retried.
-        if (!(error instanceof GatewayError) || response.headersSent) throw error;
+        if (!(error instanceof GatewayError) || error instanceof AnswerRefused || response.headersSent) throw error;
         recordFailure(health, settings);
         return { condition: 'server_error', error, providerAnswer: null, stayAwayMs: null };
       }
@@ -261,7 +261,7 @@ async function call(attempt: UpstreamAttempt, timeoutMs: number, calls: number, 
       recordSuccess(health, latency);
       return null;
     } catch (error) {
-      if (clientAbort.signal.aborted) throw error;
+      if (clientAbort.signal.aborted || error instanceof AnswerRefused) throw error;
       recordFailure(health, settings);
       if (error instanceof StreamFailedBeforeFirstByte) return { condition: 'server_error', error, providerAnswer: null, stayAwayMs: null };
       const failure = toGatewayError(error);

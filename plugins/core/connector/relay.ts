@@ -1,6 +1,6 @@
 // Relays a provider's answer to the client, whole or event by event, through the plugins' hooks.
 import type http from 'node:http';
-import { GatewayError } from '../errors';
+import { AnswerRefused, GatewayError } from '../errors';
 import { ServerSentEventParser, formatServerSentEvent, type ServerSentEvent } from '../http/server-sent-events';
 import type { ClientEvent, ResponseTranslator } from '../providers/response-translator';
 import type { EndReason, ResponseChunk, ResponseSummary, StreamHooks } from './stream-hooks';
@@ -73,6 +73,7 @@ export async function relayStream(
     relay(parser.end());
     relayClientEvents(translator.translateEnd?.() ?? []);
   } catch (error) {
+    if (error instanceof AnswerRefused) throw error;
     if (!response.headersSent) throw new StreamFailedBeforeFirstByte('The provider failed before streaming anything.', { status: 502, type: 'server_error', code: 'upstream_stream_failed', cause: error });
     throw error;
   } finally {
