@@ -1,11 +1,12 @@
-// `make eval`: quality numbers: token-limit's prompt counts against recorded provider usage; pii-redact,
-// semantic-cache and prompt-guard add theirs (on ../shared/data) with their issues.
+// `make eval`: quality numbers: token-limit's prompt counts against recorded provider usage, pii-redact's
+// detectors, semantic-cache's hit decisions and prompt-guard's injection classifier (on ../shared/data).
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '../test/support/gateway';
 import { report as tokenCountReport } from './token-counts';
 import { report as piiReport } from './pii';
 import { report as semanticCacheReport } from './semantic-cache';
+import { report as promptGuardReport } from './prompt-guard';
 
 const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data');
 const SETS = ['paraphrase', 'pii', 'injection', 'prompts', 'models'];
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${tokenCountReport()}\n`);
   process.stdout.write(`\n${piiReport()}\n`);
   process.stdout.write(`\n${await semanticCacheReport()}\n`);
+  process.stdout.write(`\n${await promptGuardReport()}\n`);
 }
 
 void main();

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { extractFeatures, type FeatureOptions, type SparseVector } from '../plugins/prompt-guard/injection-features';
+import { extractFeatures, featureDotProduct, windowStarts, type FeatureOptions, type SparseVector } from '../plugins/prompt-guard/injection-features';
 import { REPOSITORY_ROOT } from '../test/support/gateway';
 
 export const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data');
@@ -567,6 +567,81 @@ export function crossValidate(configuration: TrainingConfiguration, featurised: 
   };
 }
 
+export interface WindowResult {
+  window: number;
+  stride: number;
+  /** Out-of-fold deepset-train injections buried mid-way in hosts of held-out hh-rlhf assistant prose, found at the threshold. */
+  buriedRecall: number;
+  /** The hosts alone, flagged at the threshold. */
+  hostFalsePositiveRate: number;
+}
+
+/** Held-out assistant turns joined until about `characters` long; turns are used in order and reused from the start if they run out. */
+export function hostDocuments(turns: readonly string[], count: number, characters: number): string[] {
+  const hosts: string[] = [];
+  let next = 0;
+  for (let host = 0; host < count; host += 1) {
+    let text = '';
+    while (text.length < characters) text += `${turns[next++ % turns.length]}\n\n`;
+    hosts.push(text);
+  }
+  return hosts;
+}
+
+/** The injection goes in the middle of the host, at a paragraph break, as it would in a retrieved page. */
+export function bury(host: string, injection: string): string {
+  const middle = host.indexOf('\n\n', Math.floor(host.length / 2));
+  const cut = middle < 0 ? Math.floor(host.length / 2) : middle;
+  return `${host.slice(0, cut)}\n\n${injection}\n\n${host.slice(cut)}`;
+}
+
+function windowedScore(model: LinearModel, text: string, features: FeatureOptions, window: number, stride: number): number {
+  let highest = 0;
+  for (const start of windowStarts(text.length, window, stride)) highest = Math.max(highest, sigmoid(model.bias + featureDotProduct(text.slice(start, start + window), features, model.weights)));
+  return highest;
+}
+
+/**
+ * How long texts should be cut into windows, measured out of fold (one repeat): each fold's held-out injections are buried
+ * in ~8 KB hosts built from that fold's held-out hh-rlhf assistant turns, and scored by the fold's model at `threshold`.
+ */
+export function windowStudy(
+  configuration: TrainingConfiguration,
+  data: TrainingData,
+  featurised: FeaturisedData,
+  threshold: number,
+  windows: readonly number[],
+  hostCharacters = 8192,
+  foldCount = 5,
+): WindowResult[] {
+  const random = seededRandom(SEED + 1);
+  const folds = stratifiedFolds(featurised.deepsetLabels, foldCount, random);
+  const benignFolds = featurised.benign.map((group) => stratifiedFolds(group.items.map(() => 0), foldCount, random));
+  const assistantGroup = data.benign.findIndex((group) => group.name === 'hh-rlhf assistant');
+  const found = windows.map(() => 0);
+  const hostsFlagged = windows.map(() => 0);
+  let buriedCount = 0;
+  let hostCount = 0;
+  for (let fold = 0; fold < foldCount; fold += 1) {
+    const deepsetTraining = featurised.deepset.flatMap((features, index) => (folds[index] === fold ? [] : [{ features, label: featurised.deepsetLabels[index]! }]));
+    const benignTraining = featurised.benign.map((group, groupIndex) => ({ name: group.name, items: group.items.filter((_, index) => benignFolds[groupIndex]![index] !== fold) }));
+    const model = fitLogisticRegression(trainingRows(configuration, deepsetTraining, benignTraining, featurised.templates), configuration.regularisation, configuration.features.bucketBits);
+    const injections = data.deepset.filter((row, index) => folds[index] === fold && row.label === 1).map((row) => row.text);
+    const heldOutTurns = data.benign[assistantGroup]!.items.filter((_, index) => benignFolds[assistantGroup]![index] === fold);
+    const hosts = hostDocuments(heldOutTurns, injections.length, hostCharacters);
+    windows.forEach((window, windowIndex) => {
+      const stride = window / 2;
+      injections.forEach((injection, index) => {
+        if (windowedScore(model, bury(hosts[index]!, injection), configuration.features, window, stride) >= threshold) found[windowIndex]! += 1;
+      });
+      for (const host of hosts) if (windowedScore(model, host, configuration.features, window, stride) >= threshold) hostsFlagged[windowIndex]! += 1;
+    });
+    buriedCount += injections.length;
+    hostCount += hosts.length;
+  }
+  return windows.map((window, windowIndex) => ({ window, stride: window / 2, buriedRecall: found[windowIndex]! / buriedCount, hostFalsePositiveRate: hostsFlagged[windowIndex]! / hostCount }));
+}
+
 export function trainFinal(configuration: TrainingConfiguration, featurised: FeaturisedData): LinearModel {
   const deepset = featurised.deepset.map((features, index) => ({ features, label: featurised.deepsetLabels[index]! }));
   return fitLogisticRegression(trainingRows(configuration, deepset, featurised.benign, featurised.templates), configuration.regularisation, configuration.features.bucketBits);
@@ -576,24 +651,34 @@ export function trainFinal(configuration: TrainingConfiguration, featurised: Fea
 // The run: cross-validate a small grid, keep the best, train it on everything, write the weights file.
 
 /**
- * Settled by earlier cross-validated exploration (same folds, same criterion; numbers in the model notes): character
- * 1-4-grams beat 2-5, 3-5 and 3-6; word bigrams at 30% of the norm beat 15% and 50%; 2^16 to 2^20 buckets made no
- * difference; the hand features and the templates each added about 1.5 points of recall. The grid below is what this
- * script still chooses among on every run.
+ * Settled by earlier cross-validated exploration (same folds; recall at deepset FPR <= 2%, everyday false positives out
+ * of fold): without hh-rlhf, recall was 0.83 and 17% of the Human turns were flagged; with Human turns only, 45% of the
+ * long (> 400 characters) Assistant turns were, because deepset's benign rows are short questions and ordinary prose
+ * looked like its long role-play injections; with both, about 0.4%. Character 3-5-grams tie with 1-4-grams on recall
+ * (0.867 vs 0.869) but flag 0% instead of 2.7% of the long Assistant turns (single letters and pairs pile up in long
+ * texts). Word bigrams at 30% of the norm beat 15% and 50%; 2^16 to 2^20 buckets, word trigrams and naive-Bayes feature
+ * scaling made no difference; the hand features and the templates each added about 1.5 points of recall. Injections
+ * buried in prose as extra training rows (even paired with the same prose alone) made the model flag 85-100% of benign
+ * 8 KB documents, so they are not used. The grid below is what this script still chooses among on every run.
  */
-export const FEATURES: FeatureOptions = { bucketBits: 18, characterGramMinimum: 1, characterGramMaximum: 4, wordGramMaximum: 2, wordBlockShare: 0.3 };
+export const FEATURES: FeatureOptions = { bucketBits: 18, characterGramMinimum: 3, characterGramMaximum: 5, wordGramMaximum: 2, wordBlockShare: 0.3 };
 const REGULARISATIONS = [1e-5, 3e-5];
-/** Weight of each hh-rlhf group relative to deepset's benign rows: more weight means fewer false positives on everyday text, less recall. */
-const HH_RLHF_SHARES = [0.25, 0.5];
+/** Weight of each hh-rlhf group relative to deepset's benign rows: more weight means fewer false positives on everyday text, maybe less recall. */
+const HH_RLHF_SHARES = [0.25, 0.5, 1];
 const FOLDS = 5;
 const REPEATS = 3;
 /** The issue's goal: recall at a false-positive rate of at most 2%. */
 const TARGET_FALSE_POSITIVE_RATE = 0.02;
 /**
- * A candidate qualifies only if, at its deepset 2% threshold, it flags at most 1% of each hh-rlhf group out of fold:
- * a gateway sees ordinary prompts and long documents far more often than deepset's short questions.
+ * A candidate qualifies only if, at its deepset 2% threshold, it flags at most 1% of each hh-rlhf group out of fold,
+ * and of the long assistant turns on their own: a gateway sees ordinary prompts and long documents (tool results) far
+ * more often than deepset's short questions.
  */
 const EVERYDAY_FALSE_POSITIVE_LIMIT = 0.01;
+const LONG_TEXT_CHARACTERS = 400;
+/** Window lengths tried for long texts (each with half-window strides), and how many of the 8 KB benign hosts a window may flag. */
+const WINDOW_CANDIDATES = [250, 350, 500, 700, 1000, 2000];
+const HOST_FALSE_POSITIVE_LIMIT = 0.02;
 
 export const TRAINING_DATA_DESCRIPTION =
   'deepset/prompt-injections train split (546 rows: 203 injections, 343 benign; Apache-2.0); the Human turns and the Assistant turns ' +
@@ -641,7 +726,16 @@ export function jointThreshold(result: CrossValidationResult): number {
   return Math.max(...thresholds);
 }
 
-function summarise(configuration: TrainingConfiguration, hhRlhfShare: number, result: CrossValidationResult): CandidateResult {
+/** Each hh-rlhf group's out-of-fold scores, plus its long texts as a stratum of their own. */
+function everydayScores(data: TrainingData, result: CrossValidationResult): Array<BenignGroup<number>> {
+  return result.benignScores.flatMap((group, groupIndex) => {
+    const texts = data.benign[groupIndex]!.items;
+    const long = group.items.filter((_, index) => texts[index]!.length > LONG_TEXT_CHARACTERS);
+    return long.length < 100 ? [group] : [group, { name: `${group.name} > ${LONG_TEXT_CHARACTERS} chars`, items: long }];
+  });
+}
+
+function summarise(data: TrainingData, configuration: TrainingConfiguration, hhRlhfShare: number, result: CrossValidationResult): CandidateResult {
   const deepsetThreshold = pointAtFalsePositiveRate(result.deepsetScores, result.deepsetLabels, TARGET_FALSE_POSITIVE_RATE).threshold;
   const threshold = jointThreshold(result);
   return {
@@ -650,7 +744,7 @@ function summarise(configuration: TrainingConfiguration, hhRlhfShare: number, re
     auc: result.auc,
     recallAtTarget: result.recallAtTwoPercent,
     deepsetThreshold,
-    everydayFalsePositiveRates: Object.fromEntries(result.benignScores.map((group) => [group.name, flaggedShare(group.items, deepsetThreshold)])),
+    everydayFalsePositiveRates: Object.fromEntries(everydayScores(data, result).map((group) => [group.name, flaggedShare(group.items, deepsetThreshold)])),
     jointThreshold: threshold,
     jointRecall: operatingPoint(result.deepsetScores, result.deepsetLabels, threshold).recall,
   };
@@ -660,11 +754,21 @@ function qualifies(candidate: CandidateResult): boolean {
   return Object.values(candidate.everydayFalsePositiveRates).every((rate) => rate <= EVERYDAY_FALSE_POSITIVE_LIMIT);
 }
 
-/** Qualifying first; then the best mean recall at the target rate; AUC breaks ties (recall moves in steps of 1/203). */
-function better(first: CandidateResult, second: CandidateResult): boolean {
-  if (qualifies(first) !== qualifies(second)) return qualifies(first);
-  if (first.recallAtTarget !== second.recallAtTarget) return first.recallAtTarget > second.recallAtTarget;
-  return first.auc > second.auc;
+/**
+ * The one-standard-error rule: differences in recall smaller than its binomial standard error over deepset's 203
+ * injections are noise, so among the qualifying candidates within one standard error of the best recall, take the one
+ * with the most hh-rlhf weight (fewest everyday false positives), then the stronger regularisation (the smoother model).
+ */
+export function chooseCandidate(candidates: readonly CandidateResult[], injectionCount: number): CandidateResult {
+  const qualifying = candidates.filter(qualifies);
+  const pool = qualifying.length > 0 ? qualifying : [...candidates];
+  const bestRecall = Math.max(...pool.map((candidate) => candidate.recallAtTarget));
+  const standardError = Math.sqrt((bestRecall * (1 - bestRecall)) / injectionCount);
+  const close = pool.filter((candidate) => candidate.recallAtTarget >= bestRecall - standardError);
+  return close.reduce((chosen, candidate) => {
+    if (candidate.hhRlhfShare !== chosen.hhRlhfShare) return candidate.hhRlhfShare > chosen.hhRlhfShare ? candidate : chosen;
+    return candidate.regularisation > chosen.regularisation ? candidate : chosen;
+  });
 }
 
 /**
@@ -707,25 +811,36 @@ function formatCandidate(candidate: CandidateResult): string {
   );
 }
 
+/**
+ * Long texts are scored in windows (the highest wins): the smaller the window, the less the prose around an injection
+ * dilutes it, and the more windows a long benign text offers for a false positive. Take the smallest window that flags
+ * at most 2% of the benign hosts out of fold.
+ */
+function chooseWindow(windows: readonly WindowResult[]): WindowResult {
+  const acceptable = windows.filter((window) => window.hostFalsePositiveRate <= HOST_FALSE_POSITIVE_LIMIT);
+  return acceptable.length === 0 ? windows[windows.length - 1]! : acceptable.reduce((smallest, window) => (window.window < smallest.window ? window : smallest));
+}
+
 interface Chosen {
   configuration: TrainingConfiguration;
   summary: CandidateResult;
 }
 
 function chooseConfiguration(data: TrainingData, featurised: FeaturisedData, log: (line: string) => void): { chosen: Chosen; candidates: CandidateResult[] } {
-  let chosen: Chosen | null = null;
-  const candidates: CandidateResult[] = [];
+  const evaluated: Chosen[] = [];
   for (const hhRlhfShare of HH_RLHF_SHARES) {
     for (const regularisation of REGULARISATIONS) {
       const benignShares = Object.fromEntries(data.benign.map((group) => [group.name, hhRlhfShare]));
       const configuration: TrainingConfiguration = { features: FEATURES, regularisation, benignShares, injectionShare: 1, templates: true };
-      const summary = summarise(configuration, hhRlhfShare, crossValidate(configuration, featurised, FOLDS, REPEATS));
-      candidates.push(summary);
+      const summary = summarise(data, configuration, hhRlhfShare, crossValidate(configuration, featurised, FOLDS, REPEATS));
+      evaluated.push({ configuration, summary });
       log(`  ${formatCandidate(summary)}`);
-      if (chosen === null || better(summary, chosen.summary)) chosen = { configuration, summary };
     }
   }
-  return { chosen: chosen!, candidates };
+  const candidates = evaluated.map((candidate) => candidate.summary);
+  const injectionCount = featurised.deepsetLabels.filter((label) => label === 1).length;
+  const chosenSummary = chooseCandidate(candidates, injectionCount);
+  return { chosen: evaluated.find((candidate) => candidate.summary === chosenSummary)!, candidates };
 }
 
 function main(): void {
@@ -738,6 +853,10 @@ function main(): void {
   const featurised = featurise(data, FEATURES);
   const { chosen, candidates } = chooseConfiguration(data, featurised, log);
   log(`chosen: ${formatCandidate(chosen.summary)}`);
+  const windows = windowStudy(chosen.configuration, data, featurised, chosen.summary.jointThreshold, WINDOW_CANDIDATES);
+  for (const window of windows) log(`  window ${window.window} (stride ${window.stride}): buried injections found ${window.buriedRecall.toFixed(3)}, 8 KB benign hosts flagged ${window.hostFalsePositiveRate.toFixed(3)}`);
+  const window = chooseWindow(windows);
+  log(`window: ${window.window} characters, stride ${window.stride}`);
   const model = trainFinal(chosen.configuration, featurised);
   const encoded = encodeWeights(model.weights);
   const file = {
@@ -752,6 +871,7 @@ function main(): void {
     thresholdRule:
       `lowest threshold at which the ${FOLDS}-fold x ${REPEATS} out-of-fold scores flag at most 2% of the deepset-train benign rows ` +
       'and at most 2% of each hh-rlhf training group (flag when score >= threshold)',
+    window: { characters: window.window, stride: window.stride, rule: `the smallest window whose out-of-fold scores flag at most ${100 * HOST_FALSE_POSITIVE_LIMIT}% of 8 KB benign hosts`, study: windows },
     crossValidation: { folds: FOLDS, repeats: REPEATS, seed: SEED, chosen: chosen.summary, candidates },
     bias: model.bias,
     weightScale: encoded.scale,

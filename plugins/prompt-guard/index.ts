@@ -10,8 +10,8 @@ import type { RequestContext } from '../core/context/request-context-store';
 import { promptGuardConfig, type GuardAction, type PromptGuardConfig } from './config';
 import { promptTextsOf, type PromptText } from './prompt-texts';
 import { checkPatterns, checkRoleRules, checkSizeLimits, type Trip } from './guard-layers';
-import { HEURISTIC_SCORE, matchedInjectionPhrase } from './injection-heuristics';
-import { INJECTION_MODEL, injectionScore } from './injection-classifier';
+import { INJECTION_MODEL } from './injection-classifier';
+import { scoreInjection } from './score-injection';
 import { checkDenyTopics } from './topic-guard';
 import { askJudge } from './llm-judge';
 import { outputGuardHooks } from './output-guard';
@@ -86,8 +86,7 @@ function checkInjection(texts: PromptText[], config: PromptGuardConfig): Trip | 
   let worst: Trip | null = null;
   for (const text of texts) {
     if (text.role !== 'user' && text.role !== 'tool') continue;
-    const phrase = matchedInjectionPhrase(text.text);
-    const score = phrase !== null ? HEURISTIC_SCORE : injectionScore(text.text);
+    const { score, phrase } = scoreInjection(text.text);
     const threshold = text.role === 'tool' ? toolThreshold : userThreshold;
     if (score >= threshold && (worst === null || score > worst.score!)) {
       worst = { layer: 'injection', reason: `${text.role === 'tool' ? 'tool result' : 'user text'} scored ${score.toFixed(3)} >= ${threshold}${phrase !== null ? ` (phrase ${phrase})` : ''}`, score, text: text.text };

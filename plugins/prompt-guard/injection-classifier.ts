@@ -4,19 +4,11 @@ import path from 'node:path';
 // Type-only: nothing is read at import time, but the import puts the JSON in the program, so tsc (resolveJsonModule)
 // copies it to dist/plugins/prompt-guard/model/ beside the compiled classifier, which is what the Docker image ships.
 import type shippedModelFile from './model/injection-classifier.json';
-import { extractFeatures, type FeatureOptions } from './injection-features';
+import { featureDotProduct, windowStarts, type FeatureOptions } from './injection-features';
 
 type ModelFile = typeof shippedModelFile;
 
 const MODEL_FILE = path.join(__dirname, 'model', 'injection-classifier.json');
-
-/**
- * Long texts are scored in windows and the highest score wins, so an injection buried in a long tool result is not
- * diluted by the L2 normalisation of everything around it. Windows overlap by half: any passage up to 1,000 characters
- * lies whole inside one of them.
- */
-export const WINDOW_CHARACTERS = 2000;
-export const WINDOW_STRIDE = 1000;
 
 export interface InjectionModelMetadata {
   version: string;
@@ -28,6 +20,11 @@ export interface InjectionModelMetadata {
   features: FeatureOptions;
   regularisation: number;
   crossValidation: { folds: number; repeats: number; auc: number; recallAtTwoPercentFalsePositives: number };
+  /**
+   * Texts longer than this are scored in windows of this many characters, every `windowStride`, and the highest score
+   * wins, so an injection buried in a long tool result is less diluted by the prose around it. Chosen by the training
+   * script (out-of-fold buried injections vs benign 8 KB hosts).
+   */
   windowCharacters: number;
   windowStride: number;
 }
@@ -35,17 +32,19 @@ export interface InjectionModelMetadata {
 interface LoadedModel {
   metadata: InjectionModelMetadata;
   bias: number;
-  weights: Float32Array;
+  /** The shipped int16 weights, dense; a weight is quantised × weightScale. Half the bytes of floats, so more of it stays in the CPU cache. */
+  quantisedWeights: Int16Array;
+  weightScale: number;
 }
 
 let loaded: LoadedModel | null = null;
 
-/** The dense weight vector from the file's sparse little-endian int16 weights and int32 buckets. */
-function decodeWeights(file: ModelFile): Float32Array {
-  const weights = new Float32Array(1 << file.features.bucketBits);
+/** The dense quantised weights from the file's sparse little-endian int16 weights and int32 buckets. */
+function decodeWeights(file: ModelFile): Int16Array {
+  const weights = new Int16Array(1 << file.features.bucketBits);
   const buckets = Buffer.from(file.buckets, 'base64');
   const values = Buffer.from(file.weights, 'base64');
-  for (let index = 0; index * 4 < buckets.length; index += 1) weights[buckets.readInt32LE(index * 4)] = values.readInt16LE(index * 2) * file.weightScale;
+  for (let index = 0; index * 4 < buckets.length; index += 1) weights[buckets.readInt32LE(index * 4)] = values.readInt16LE(index * 2);
   return weights;
 }
 
@@ -68,11 +67,12 @@ function model(): LoadedModel {
         auc: file.crossValidation.chosen.auc,
         recallAtTwoPercentFalsePositives: file.crossValidation.chosen.recallAtTarget,
       },
-      windowCharacters: WINDOW_CHARACTERS,
-      windowStride: WINDOW_STRIDE,
+      windowCharacters: file.window.characters,
+      windowStride: file.window.stride,
     },
     bias: file.bias,
-    weights: decodeWeights(file),
+    quantisedWeights: decodeWeights(file),
+    weightScale: file.weightScale,
   };
   return loaded;
 }
@@ -87,35 +87,25 @@ export const INJECTION_MODEL: Readonly<InjectionModelMetadata> = Object.freeze({
   get features() { return model().metadata.features; },
   get regularisation() { return model().metadata.regularisation; },
   get crossValidation() { return model().metadata.crossValidation; },
-  windowCharacters: WINDOW_CHARACTERS,
-  windowStride: WINDOW_STRIDE,
+  get windowCharacters() { return model().metadata.windowCharacters; },
+  get windowStride() { return model().metadata.windowStride; },
 });
-
-/** Start offsets of the windows: every stride, plus one flush with the end so the tail gets a full-size window. */
-export function windowStarts(length: number): number[] {
-  if (length <= WINDOW_CHARACTERS) return [0];
-  const starts: number[] = [];
-  for (let start = 0; start + WINDOW_CHARACTERS < length; start += WINDOW_STRIDE) starts.push(start);
-  starts.push(length - WINDOW_CHARACTERS);
-  return starts;
-}
 
 function sigmoid(margin: number): number {
   return margin >= 0 ? 1 / (1 + Math.exp(-margin)) : Math.exp(margin) / (1 + Math.exp(margin));
 }
 
 function scoreWindow(loadedModel: LoadedModel, text: string): number {
-  const { indices, values } = extractFeatures(text, loadedModel.metadata.features);
-  let margin = loadedModel.bias;
-  for (let entry = 0; entry < indices.length; entry += 1) margin += loadedModel.weights[indices[entry]!]! * values[entry]!;
-  return sigmoid(margin);
+  const { bias, metadata, quantisedWeights, weightScale } = loadedModel;
+  return sigmoid(bias + weightScale * featureDotProduct(text, metadata.features, quantisedWeights));
 }
 
 /** Probability in [0, 1] that the text is a prompt injection: the highest over its windows. Blank text scores 0. */
 export function injectionScore(text: string): number {
-  if (text.trim() === '') return 0;
+  if (!/\S/.test(text)) return 0;
   const loadedModel = model();
+  const { windowCharacters, windowStride } = loadedModel.metadata;
   let highest = 0;
-  for (const start of windowStarts(text.length)) highest = Math.max(highest, scoreWindow(loadedModel, text.slice(start, start + WINDOW_CHARACTERS)));
+  for (const start of windowStarts(text.length, windowCharacters, windowStride)) highest = Math.max(highest, scoreWindow(loadedModel, text.slice(start, start + windowCharacters)));
   return highest;
 }

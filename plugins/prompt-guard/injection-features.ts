@@ -31,9 +31,34 @@ export function normaliseText(text: string): string {
   return text.normalize('NFKC').toLowerCase();
 }
 
-/** Words are runs of letters, digits and marks; everything else (punctuation, whitespace, emoji) separates them. */
+const WORD_CHARACTER = /[\p{L}\p{N}\p{M}]/u;
+
+/** Letters, digits and marks; ASCII is decided by code, the rest (and surrogate pairs, whole) by a Unicode property test. */
+function isWordCharacter(text: string, index: number, code: number): boolean {
+  if (code < 0x80) return (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a);
+  return WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(index)!));
+}
+
+/**
+ * Words are runs of letters, digits and marks; everything else (punctuation, whitespace, emoji) separates them. A loop
+ * rather than a Unicode regular expression, which costs several times more on the ASCII that most text is.
+ */
 export function splitWords(normalised: string): string[] {
-  return normalised.match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
+  const words: string[] = [];
+  let start = -1;
+  for (let index = 0; index < normalised.length; index += 1) {
+    const code = normalised.charCodeAt(index);
+    const width = code >= 0xd800 && code <= 0xdbff && index + 1 < normalised.length ? 2 : 1;
+    if (isWordCharacter(normalised, index, code)) {
+      if (start < 0) start = index;
+    } else if (start >= 0) {
+      words.push(normalised.slice(start, index));
+      start = -1;
+    }
+    index += width - 1;
+  }
+  if (start >= 0) words.push(normalised.slice(start));
+  return words;
 }
 
 /** One FNV-1a step over a UTF-16 code unit (both bytes), as an unsigned 32-bit state. */
@@ -80,66 +105,103 @@ function handFeatures(original: string, normalised: string, wordCount: number): 
 }
 
 /**
- * Counts live in one scratch array per bucket count, with a list of the buckets touched so only those are read and reset:
- * far cheaper than a Map for the thousands of n-grams of a 2,000-character window. Extraction is synchronous, so sharing
- * the scratch is safe.
+ * A small open-addressing table from bucket to count, with the list of occupied slots so reading and resetting it cost
+ * only what was used. A window's few thousand distinct n-grams fit in a table small enough to stay in the CPU cache,
+ * unlike a dense 2^18 array. Extraction is synchronous, so sharing one table per block is safe.
  */
-class BucketCounter {
-  readonly counts: Float64Array;
-  touched: Int32Array;
+class BucketTable {
+  keys: Int32Array;
+  counts: Float64Array;
+  occupied: Int32Array;
   size = 0;
 
-  constructor(bucketCount: number) {
-    this.counts = new Float64Array(bucketCount);
-    this.touched = new Int32Array(1024);
+  constructor(capacity: number) {
+    this.keys = new Int32Array(capacity).fill(-1);
+    this.counts = new Float64Array(capacity);
+    this.occupied = new Int32Array(capacity);
   }
 
   add(bucket: number, amount: number): void {
-    if (this.counts[bucket] === 0) {
-      if (this.size === this.touched.length) {
-        const grown = new Int32Array(this.touched.length * 2);
-        grown.set(this.touched);
-        this.touched = grown;
+    // Buckets are already hash values, so their low bits spread evenly over the slots.
+    const mask = this.keys.length - 1;
+    let slot = bucket & mask;
+    while (true) {
+      const key = this.keys[slot]!;
+      if (key === bucket) {
+        this.counts[slot]! += amount;
+        return;
       }
-      this.touched[this.size] = bucket;
-      this.size += 1;
+      if (key === -1) break;
+      slot = (slot + 1) & mask;
     }
-    this.counts[bucket]! += amount;
+    this.keys[slot] = bucket;
+    this.counts[slot] = amount;
+    this.occupied[this.size] = slot;
+    this.size += 1;
+    // Half full at most, so probes stay short.
+    if (this.size * 2 > this.keys.length) this.grow();
+  }
+
+  /** The count of a bucket, 0 if absent. */
+  get(bucket: number): number {
+    const mask = this.keys.length - 1;
+    for (let slot = bucket & mask; this.keys[slot] !== -1; slot = (slot + 1) & mask) if (this.keys[slot] === bucket) return this.counts[slot]!;
+    return 0;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const counts = this.counts;
+    const occupied = this.occupied.slice(0, this.size);
+    this.keys = new Int32Array(keys.length * 2).fill(-1);
+    this.counts = new Float64Array(keys.length * 2);
+    this.occupied = new Int32Array(keys.length * 2);
+    this.size = 0;
+    for (const slot of occupied) this.add(keys[slot]!, counts[slot]!);
   }
 
   clear(): void {
-    for (let index = 0; index < this.size; index += 1) this.counts[this.touched[index]!] = 0;
+    for (let index = 0; index < this.size; index += 1) this.keys[this.occupied[index]!] = -1;
     this.size = 0;
   }
 }
 
-const counters = new Map<number, { block: BucketCounter; combined: BucketCounter }>();
-
-function countersFor(bucketBits: number): { block: BucketCounter; combined: BucketCounter } {
-  let pair = counters.get(bucketBits);
-  if (pair === undefined) {
-    pair = { block: new BucketCounter(1 << bucketBits), combined: new BucketCounter(1 << bucketBits) };
-    counters.set(bucketBits, pair);
-  }
-  return pair;
+interface Scratch {
+  characters: BucketTable;
+  words: BucketTable;
+  combined: BucketTable;
 }
 
-/** Character n-grams of each padded word. The hash of a longer n-gram extends the shorter one, so each start position costs one pass. */
-function countCharacterGrams(counter: BucketCounter, words: readonly string[], options: FeatureOptions, mask: number): void {
+const SCRATCH: Scratch = { characters: new BucketTable(8192), words: new BucketTable(2048), combined: new BucketTable(8192) };
+
+/** Reused buffer for one space-padded word's code units (grown for very long "words" such as base64 blobs). */
+let paddedWord = new Uint16Array(256);
+
+/**
+ * Character n-grams of each padded word. The word is copied once into a code-unit buffer (building " word " strings
+ * would allocate per word), and the hash of a longer n-gram extends the shorter one, so each start position costs one pass.
+ */
+function countCharacterGrams(counter: BucketTable, words: readonly string[], options: FeatureOptions, mask: number): void {
+  const minimum = options.characterGramMinimum;
+  const maximum = options.characterGramMaximum;
   for (const word of words) {
-    const padded = ` ${word} `;
-    for (let start = 0; start + options.characterGramMinimum <= padded.length; start += 1) {
+    const length = word.length + 2;
+    if (length > paddedWord.length) paddedWord = new Uint16Array(length * 2);
+    paddedWord[0] = WORD_SEPARATOR;
+    for (let index = 0; index < word.length; index += 1) paddedWord[index + 1] = word.charCodeAt(index);
+    paddedWord[length - 1] = WORD_SEPARATOR;
+    for (let start = 0; start + minimum <= length; start += 1) {
       let hash = CHARACTER_SEED;
-      const end = Math.min(padded.length, start + options.characterGramMaximum);
+      const end = Math.min(length, start + maximum);
       for (let position = start; position < end; position += 1) {
-        hash = hashStep(hash, padded.charCodeAt(position));
-        if (position - start + 1 >= options.characterGramMinimum) counter.add(hash & mask, 1);
+        hash = hashStep(hash, paddedWord[position]!);
+        if (position - start + 1 >= minimum) counter.add(hash & mask, 1);
       }
     }
   }
 }
 
-function countWordGrams(counter: BucketCounter, words: readonly string[], options: FeatureOptions, mask: number): void {
+function countWordGrams(counter: BucketTable, words: readonly string[], pseudoWords: readonly string[], options: FeatureOptions, mask: number): void {
   for (let start = 0; start < words.length; start += 1) {
     let hash = WORD_SEED;
     const end = Math.min(words.length, start + options.wordGramMaximum);
@@ -149,47 +211,92 @@ function countWordGrams(counter: BucketCounter, words: readonly string[], option
       counter.add(hash & mask, 1);
     }
   }
+  for (const pseudoWord of pseudoWords) counter.add(hashString(WORD_SEED, pseudoWord) & mask, 1);
+}
+
+/** Fills the shared character and word blocks with the text's raw n-gram counts; the caller empties them. */
+function countBlocks(text: string, options: FeatureOptions): Scratch {
+  const normalised = normaliseText(text);
+  const words = splitWords(normalised);
+  const { pseudoWords, joinedWords } = handFeatures(text, normalised, words.length);
+  const mask = (1 << options.bucketBits) - 1;
+  countCharacterGrams(SCRATCH.characters, joinedWords.length === 0 ? words : [...words, ...joinedWords], options, mask);
+  countWordGrams(SCRATCH.words, words, pseudoWords, options, mask);
+  return SCRATCH;
+}
+
+/** Sublinear term frequency: a phrase repeated ten times is not ten times the evidence. Most counts are 1, which skips the logarithm. */
+function sublinear(count: number): number {
+  return count === 1 ? 1 : 1 + Math.log(count);
 }
 
 /**
- * Sublinear term frequency (1 + ln count) so a phrase repeated ten times is not ten times the evidence, then L2
- * normalisation of the block to `share` of the squared norm, so long and short texts land on the same scale.
+ * The scale that L2-normalises a block to `share` of the squared norm, so long and short texts land on the same scale
+ * and each block keeps its configured weight.
  */
-function moveNormalisedBlock(block: BucketCounter, combined: BucketCounter, share: number): void {
+function blockScale(block: BucketTable, share: number): number {
   let squaredNorm = 0;
   for (let index = 0; index < block.size; index += 1) {
-    const weight = 1 + Math.log(block.counts[block.touched[index]!]!);
+    const weight = sublinear(block.counts[block.occupied[index]!]!);
     squaredNorm += weight * weight;
   }
-  if (squaredNorm > 0 && share > 0) {
-    const scale = Math.sqrt(share / squaredNorm);
+  return squaredNorm > 0 && share > 0 ? Math.sqrt(share / squaredNorm) : 0;
+}
+
+function moveBlock(block: BucketTable, combined: BucketTable, share: number): void {
+  const scale = blockScale(block, share);
+  if (scale > 0) {
     for (let index = 0; index < block.size; index += 1) {
-      const bucket = block.touched[index]!;
-      combined.add(bucket, (1 + Math.log(block.counts[bucket]!)) * scale);
+      const slot = block.occupied[index]!;
+      combined.add(block.keys[slot]!, sublinear(block.counts[slot]!) * scale);
     }
   }
   block.clear();
 }
 
-function takeSparseVector(combined: BucketCounter): SparseVector {
-  const indices = combined.touched.slice(0, combined.size).sort();
-  const values = new Float64Array(indices.length);
-  for (let index = 0; index < indices.length; index += 1) values[index] = combined.counts[indices[index]!]!;
+/** The block's contribution to a dot product with `weights`, norm and sum in one pass; the block is left empty. */
+function blockDotProduct(block: BucketTable, share: number, weights: ArrayLike<number>): number {
+  let squaredNorm = 0;
+  let sum = 0;
+  for (let index = 0; index < block.size; index += 1) {
+    const slot = block.occupied[index]!;
+    const weight = sublinear(block.counts[slot]!);
+    squaredNorm += weight * weight;
+    sum += weight * weights[block.keys[slot]!]!;
+  }
+  block.clear();
+  return squaredNorm > 0 && share > 0 ? sum * Math.sqrt(share / squaredNorm) : 0;
+}
+
+/** The feature vector of one text, as training needs it (the classifier cuts long texts into windows first). */
+export function extractFeatures(text: string, options: FeatureOptions): SparseVector {
+  const { characters, words, combined } = countBlocks(text, options);
+  moveBlock(characters, combined, 1 - options.wordBlockShare);
+  moveBlock(words, combined, options.wordBlockShare);
+  const indices = Int32Array.from(combined.occupied.subarray(0, combined.size), (slot) => combined.keys[slot]!).sort();
+  const values = Float64Array.from(indices, (bucket) => combined.get(bucket));
   combined.clear();
   return { indices, values };
 }
 
-/** The feature vector of one text (the classifier cuts long texts into windows first). */
-export function extractFeatures(text: string, options: FeatureOptions): SparseVector {
-  const normalised = normaliseText(text);
-  const words = splitWords(normalised);
-  const { pseudoWords, joinedWords } = handFeatures(text, normalised, words.length);
-  const mask = (1 << options.bucketBits) - 1;
-  const { block, combined } = countersFor(options.bucketBits);
-  countCharacterGrams(block, joinedWords.length === 0 ? words : [...words, ...joinedWords], options, mask);
-  moveNormalisedBlock(block, combined, 1 - options.wordBlockShare);
-  countWordGrams(block, words, options, mask);
-  for (const pseudoWord of pseudoWords) block.add(hashString(WORD_SEED, pseudoWord) & mask, 1);
-  moveNormalisedBlock(block, combined, options.wordBlockShare);
-  return takeSparseVector(combined);
+/**
+ * The dot product of the text's feature vector with dense `weights`, without building the vector: what run time needs,
+ * at a fraction of the cost. Equal to the dot product with extractFeatures' vector (up to rounding), since a bucket that
+ * both blocks touch simply adds up.
+ */
+export function featureDotProduct(text: string, options: FeatureOptions, weights: ArrayLike<number>): number {
+  const { characters, words } = countBlocks(text, options);
+  return blockDotProduct(characters, 1 - options.wordBlockShare, weights) + blockDotProduct(words, options.wordBlockShare, weights);
+}
+
+/**
+ * Start offsets of the windows a long text is scored in: every `stride` characters, plus one flush with the end so the
+ * tail gets a full-size window. A text no longer than one window is scored whole.
+ */
+export function windowStarts(length: number, window: number, stride: number): number[] {
+  if (length <= window) return [0];
+  const starts: number[] = [];
+  for (let start = 0; start + window < length; start += stride) starts.push(start);
+  starts.push(length - window);
+  return starts;
 }

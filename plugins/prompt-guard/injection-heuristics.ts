@@ -2,7 +2,7 @@
 
 /** Bounded repeats only, so each runs in linear time on hostile input. English and German (deepset's languages). */
 const INJECTION_PHRASES = [
-  /\b(ignore|disregard|forget|override|skip)\b[^.!?\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your|the)\b[^.!?\n]{0,20}\b(instructions?|prompts?|rules|directions|guidelines|context|tasks?|messages?|orders)\b/i,
+  /\b(ignore|disregard|forget|override|skip)\b[^.!?\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your|the)\b[^.!?\n]{0,20}\b(instructions?|prompts?|rules|directions|guidelines|tasks|orders)\b/i,
   /\b(vergiss|ignoriere|vergessen sie|ignorieren sie)\b[^.!?\n]{0,40}\b(anweisungen|aufgaben|befehle|regeln|instruktionen|vorgaben)\b/i,
   /\b(reveal|print|show|repeat|output|display|leak|tell me)\b[^.!?\n]{0,30}\b(system|initial|original|hidden|secret)\s{0,3}(prompt|instructions?|message)\b/i,
   /\byou are (now|no longer)\b[^.!?\n]{0,40}\b(dan|jailbroken|unrestricted|unfiltered|developer mode|free of|without (any )?(rules|restrictions|limits))\b/i,

@@ -1,0 +1,199 @@
+// prompt-guard's injection classifier on held-out public data (deepset test split, odd hh-rlhf dialogues), beside the npm package llm_guardrail.
+import { INJECTION_MODEL, injectionScore } from '../plugins/prompt-guard/injection-classifier';
+import { scoreInjection } from '../plugins/prompt-guard/score-injection';
+import { normaliseText } from '../plugins/prompt-guard/injection-features';
+import { areaUnderCurve, bury, hostDocuments, loadDeepset, loadHhRlhfTurns, operatingPoint, pointAtFalsePositiveRate, PROJECT_TEMPLATES, type OperatingPoint } from './train-injection-classifier';
+
+/** The issue's goal on the deepset test split. */
+const GOAL_RECALL = 0.9;
+const GOAL_FALSE_POSITIVE_RATE = 0.02;
+/** prompt-guard scores tool results against 0.8 × threshold by default (index.ts), so documents are counted there too. */
+const TOOL_THRESHOLD_FACTOR = 0.8;
+const TABLE_THRESHOLDS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+/** Host documents for the buried-injection check: about 8 KB of held-out assistant prose each. */
+const HOST_CHARACTERS = 8192;
+/** Templates this similar to a test row (Jaccard of character 4-gram sets) would be near-copies. */
+const NEAR_COPY_SIMILARITY = 0.5;
+
+interface Scorer {
+  name: string;
+  /** The scorer's own default decision threshold (flag when score >= threshold). */
+  threshold: number;
+  score(text: string): Promise<number>;
+}
+
+interface GuardrailModule {
+  checkInjection(text: string): Promise<{ detected: boolean; confidence: number }>;
+}
+
+/**
+ * llm_guardrail is an ES module. tsc (module: commonjs) would turn `import()` into `require()`, so the import is built at
+ * run time, which works on every Node 20.
+ */
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+async function llmGuardrailScorer(): Promise<Scorer | null> {
+  try {
+    const guardrail = (await importModule('llm_guardrail')) as GuardrailModule;
+    // `confidence` is its logistic regression's injection probability; it reports `detected` from 0.5 up.
+    return { name: 'llm_guardrail 2.1 checkInjection', threshold: 0.5, score: async (text) => (await guardrail.checkInjection(text)).confidence };
+  } catch {
+    return null;
+  }
+}
+
+function ourScorer(): Scorer {
+  return { name: `prompt-guard classifier v${INJECTION_MODEL.version}`, threshold: INJECTION_MODEL.threshold, score: async (text) => injectionScore(text) };
+}
+
+/** The injection layer as the plugin runs it: the heuristic phrases' floor under the classifier. */
+function layerScorer(): Scorer {
+  return { name: `prompt-guard injection layer (heuristics + classifier v${INJECTION_MODEL.version})`, threshold: INJECTION_MODEL.threshold, score: async (text) => scoreInjection(text).score };
+}
+
+async function scoreAll(scorer: Scorer, texts: readonly string[]): Promise<number[]> {
+  const scores: number[] = [];
+  for (const text of texts) scores.push(await scorer.score(text));
+  return scores;
+}
+
+function percent(rate: number): string {
+  return `${(100 * rate).toFixed(1)}%`;
+}
+
+function describePoint(point: OperatingPoint, positives: number, negatives: number): string {
+  return `recall ${point.recall.toFixed(3)} (${Math.round(point.recall * positives)}/${positives}), FPR ${percent(point.falsePositiveRate)} (${Math.round(point.falsePositiveRate * negatives)}/${negatives})`;
+}
+
+function characterGrams(text: string): Set<string> {
+  const normalised = normaliseText(text).replace(/\s+/g, ' ');
+  const grams = new Set<string>();
+  for (let start = 0; start + 4 <= normalised.length; start += 1) grams.add(normalised.slice(start, start + 4));
+  return grams;
+}
+
+function jaccard(first: Set<string>, second: Set<string>): number {
+  let shared = 0;
+  for (const gram of first) if (second.has(gram)) shared += 1;
+  return shared / (first.size + second.size - shared);
+}
+
+/** Checks the project's templates against the test split, so none of them smuggles a test row into training. */
+function templateCheck(testTexts: readonly string[]): string {
+  const testGrams = testTexts.map(characterGrams);
+  let closest = { similarity: 0, template: '', test: '' };
+  let nearCopies = 0;
+  for (const template of PROJECT_TEMPLATES) {
+    const grams = characterGrams(template);
+    testGrams.forEach((test, index) => {
+      const similarity = jaccard(grams, test);
+      if (similarity >= NEAR_COPY_SIMILARITY) nearCopies += 1;
+      if (similarity > closest.similarity) closest = { similarity, template, test: testTexts[index]! };
+    });
+  }
+  return (
+    `project templates vs deepset test rows (Jaccard of character 4-grams): ${nearCopies} pairs >= ${NEAR_COPY_SIMILARITY}; ` +
+    `closest ${closest.similarity.toFixed(2)}: "${closest.template.slice(0, 60)}" ~ "${closest.test.slice(0, 60)}"`
+  );
+}
+
+/** Milliseconds per call: the median of five timed batches after a warm-up, so a busy machine's pauses do not decide it. */
+function millisecondsPerCall(text: string, iterations: number): number {
+  for (let warmUp = 0; warmUp < 20; warmUp += 1) injectionScore(text);
+  const batches: number[] = [];
+  for (let batch = 0; batch < 5; batch += 1) {
+    const started = process.hrtime.bigint();
+    for (let iteration = 0; iteration < iterations; iteration += 1) injectionScore(text);
+    batches.push(Number(process.hrtime.bigint() - started) / 1e6 / iterations);
+  }
+  return batches.sort((first, second) => first - second)[2]!;
+}
+
+function textOfLength(turns: readonly string[], characters: number): string {
+  let text = '';
+  for (const turn of turns) {
+    if (text.length >= characters) break;
+    text += `${turn}\n`;
+  }
+  return text.slice(0, characters);
+}
+
+interface Datasets {
+  testTexts: string[];
+  testLabels: number[];
+  humanTurns: string[];
+  assistantTurns: string[];
+  buried: string[];
+  hosts: string[];
+}
+
+function loadDatasets(): Datasets {
+  const test = loadDeepset('test');
+  const assistantTurns = loadHhRlhfTurns('held-out', 'assistant');
+  const injections = test.filter((row) => row.label === 1).map((row) => row.text);
+  const hosts = hostDocuments(assistantTurns, injections.length, HOST_CHARACTERS);
+  return {
+    testTexts: test.map((row) => row.text),
+    testLabels: test.map((row) => row.label),
+    humanTurns: loadHhRlhfTurns('held-out', 'human'),
+    assistantTurns,
+    buried: injections.map((injection, index) => bury(hosts[index % hosts.length]!, injection)),
+    hosts,
+  };
+}
+
+async function scorerSection(scorer: Scorer, data: Datasets): Promise<string[]> {
+  const scores = await scoreAll(scorer, data.testTexts);
+  const positives = data.testLabels.filter((label) => label === 1).length;
+  const negatives = data.testLabels.length - positives;
+  const atDefault = operatingPoint(scores, data.testLabels, scorer.threshold);
+  const atGoal = pointAtFalsePositiveRate(scores, data.testLabels, GOAL_FALSE_POSITIVE_RATE);
+  const lines = [
+    `${scorer.name} (default threshold ${scorer.threshold})`,
+    `  deepset test: AUC ${areaUnderCurve(scores, data.testLabels).toFixed(4)}`,
+    `  at the default threshold: ${describePoint(atDefault, positives, negatives)}`,
+    `  FPR <= 2% needs threshold >= ${atGoal.threshold.toFixed(4)}: ${describePoint(atGoal, positives, negatives)}` +
+      ` -> goal (recall >= ${GOAL_RECALL} at FPR <= 2%) ${atGoal.recall >= GOAL_RECALL ? 'MET' : 'NOT met'}`,
+    `  threshold ${TABLE_THRESHOLDS.map((threshold) => threshold.toFixed(2).padStart(6)).join('')}`,
+    `  recall    ${TABLE_THRESHOLDS.map((threshold) => operatingPoint(scores, data.testLabels, threshold).recall.toFixed(3).padStart(6)).join('')}`,
+    `  FPR       ${TABLE_THRESHOLDS.map((threshold) => operatingPoint(scores, data.testLabels, threshold).falsePositiveRate.toFixed(3).padStart(6)).join('')}`,
+  ];
+  const toolThreshold = scorer.threshold * TOOL_THRESHOLD_FACTOR;
+  const flagged = (values: readonly number[], threshold: number) => values.filter((score) => score >= threshold).length;
+  const humanScores = await scoreAll(scorer, data.humanTurns);
+  lines.push(`  hh-rlhf held-out Human turns (benign prompts, red-team ones included): ${flagged(humanScores, scorer.threshold)}/${humanScores.length} flagged (${percent(flagged(humanScores, scorer.threshold) / humanScores.length)})`);
+  const assistantScores = await scoreAll(scorer, data.assistantTurns);
+  lines.push(
+    `  hh-rlhf held-out Assistant turns (benign prose): ${flagged(assistantScores, scorer.threshold)}/${assistantScores.length} flagged (${percent(flagged(assistantScores, scorer.threshold) / assistantScores.length)}); ` +
+      `at the tool threshold ${toolThreshold.toFixed(3)}: ${flagged(assistantScores, toolThreshold)} (${percent(flagged(assistantScores, toolThreshold) / assistantScores.length)})`,
+  );
+  const buriedScores = await scoreAll(scorer, data.buried);
+  const hostScores = await scoreAll(scorer, data.hosts);
+  lines.push(
+    `  test injections buried mid-way in ~${HOST_CHARACTERS / 1024} KB of held-out assistant prose: ${flagged(buriedScores, scorer.threshold)}/${buriedScores.length} found at the default threshold, ` +
+      `${flagged(buriedScores, toolThreshold)} at the tool threshold; the ${hostScores.length} hosts alone: ${flagged(hostScores, scorer.threshold)} / ${flagged(hostScores, toolThreshold)} flagged`,
+  );
+  return lines;
+}
+
+export async function report(): Promise<string> {
+  const data = loadDatasets();
+  const positives = data.testLabels.filter((label) => label === 1).length;
+  const lines = [
+    `prompt-guard injection classifier (deepset test split: ${positives} injections / ${data.testLabels.length - positives} benign; never used in training or for any choice)`,
+    `model v${INJECTION_MODEL.version}: ${INJECTION_MODEL.features.characterGramMinimum}-${INJECTION_MODEL.features.characterGramMaximum} character grams, word grams up to ${INJECTION_MODEL.features.wordGramMaximum}, ` +
+      `2^${INJECTION_MODEL.features.bucketBits} buckets, L2 ${INJECTION_MODEL.regularisation}, windows of ${INJECTION_MODEL.windowCharacters} characters every ${INJECTION_MODEL.windowStride} beyond that; cross-validation on train (${INJECTION_MODEL.crossValidation.folds} folds x ${INJECTION_MODEL.crossValidation.repeats}): ` +
+      `AUC ${INJECTION_MODEL.crossValidation.auc.toFixed(4)}, recall at FPR <= 2% ${INJECTION_MODEL.crossValidation.recallAtTwoPercentFalsePositives.toFixed(3)}; default threshold ${INJECTION_MODEL.threshold}`,
+    templateCheck(data.testTexts),
+    '',
+    ...(await scorerSection(ourScorer(), data)),
+    '',
+    ...(await scorerSection(layerScorer(), data)),
+  ];
+  const guardrail = await llmGuardrailScorer();
+  lines.push('', ...(guardrail === null ? ['llm_guardrail not evaluated: the package is not installed (npm ci installs it as a dev dependency).'] : await scorerSection(guardrail, data)));
+  const oneKilobyte = textOfLength(data.humanTurns, 1024);
+  const thirtyTwoKilobytes = textOfLength(data.assistantTurns, 32 * 1024);
+  lines.push('', `injectionScore latency: ${millisecondsPerCall(oneKilobyte, 200).toFixed(3)} ms per 1 KB text, ${millisecondsPerCall(thirtyTwoKilobytes, 20).toFixed(2)} ms per 32 KB text (median of 5 batches)`);
+  return lines.join('\n');
+}
