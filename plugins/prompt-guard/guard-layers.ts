@@ -23,7 +23,11 @@ export interface SizeLimits {
 export function checkSizeLimits(texts: PromptText[], messageCount: number, limits: SizeLimits, countTokens: (text: string) => number): Trip | null {
   if (limits.max_messages !== undefined && messageCount > limits.max_messages) return { layer: 'size', reason: `${messageCount} messages > max_messages ${limits.max_messages}` };
   const perMessage = new Map<number, string[]>();
-  for (const text of texts) perMessage.set(text.messageIndex, [...(perMessage.get(text.messageIndex) ?? []), text.text]);
+  for (const text of texts) {
+    const parts = perMessage.get(text.messageIndex);
+    if (parts) parts.push(text.text);
+    else perMessage.set(text.messageIndex, [text.text]);
+  }
   const countingTokens = limits.max_message_tokens !== undefined || limits.max_total_tokens !== undefined;
   let totalCharacters = 0;
   let totalTokens = 0;
@@ -51,9 +55,8 @@ export interface PatternSettings {
 
 /**
  * The text Kong's ai-prompt-guard checks: every user message joined (its default), only the last user
- * message with `allow_all_conversation_history`, or every role's with `match_all_roles`. Kong joins
- * messages with nothing between them; a newline here keeps one message's end from completing a pattern
- * begun in the next.
+ * message with `allow_all_conversation_history`, or every role's with `match_all_roles`. Messages are joined
+ * with a newline, so one message's end never completes a pattern begun in another.
  */
 export function patternSubject(texts: PromptText[], settings: Pick<PatternSettings, 'allowAllConversationHistory' | 'matchAllRoles'>): string {
   if (settings.allowAllConversationHistory) {
@@ -87,7 +90,6 @@ const IMPERSONATION = [
   /<<\/?SYS>>/,
   /\[\/?INST\]/,
   /\[(system|developer)( message)?\]/i,
-  /"role"[ \t]{0,4}:[ \t]{0,4}"(system|developer)"/i,
 ];
 
 export function checkRoleRules(texts: PromptText[], rules: { reject_impersonation: boolean; system_prompt_pattern?: string }): Trip | null {

@@ -82,7 +82,8 @@ function lengthClass(wordCount: number): string {
   return '61+';
 }
 
-const SHOUTING = /\b\p{Lu}{2,}(?:[\s,.!:]+\p{Lu}{2,}){2,}/u;
+// Bounded repeats: JavaScript's \b is ASCII-only, so before non-ASCII capitals every position is a boundary.
+const SHOUTING = /\b\p{Lu}{2,20}(?:[\s,.!:]{1,4}\p{Lu}{2,20}){2}/u;
 const SPACED_LETTERS = /(?:^|\s)((?:\p{L}\s){3,}\p{L})(?=\s|$)/gu;
 const ESCAPED_NEWLINE = /\\n/;
 

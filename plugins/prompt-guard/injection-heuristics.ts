@@ -2,9 +2,9 @@
 
 /** Bounded repeats only, so each runs in linear time on hostile input. English and German (deepset's languages). */
 const INJECTION_PHRASES = [
-  /\b(ignore|disregard|forget|override|skip)\b[^.!?\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your|the)\b[^.!?\n]{0,20}\b(instructions?|prompts?|rules|directions|guidelines|tasks|orders)\b/i,
+  /\b(ignore|disregard|forget)\b[^.!?\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your)\b[^.!?\n]{0,20}\b(instructions?|prompts?|rules|directions|guidelines|tasks|orders)\b/i,
   /\b(vergiss|ignoriere|vergessen sie|ignorieren sie)\b[^.!?\n]{0,40}\b(anweisungen|aufgaben|befehle|regeln|instruktionen|vorgaben)\b/i,
-  /\b(reveal|print|show|repeat|output|display|leak|tell me)\b[^.!?\n]{0,30}\b(system|initial|original|hidden|secret)\s{0,3}(prompt|instructions?|message)\b/i,
+  /\b(reveal|print|show|repeat|output|display|leak|tell me)\b[^.!?\n]{0,30}\byour\s{0,3}((system|initial|original|hidden|secret)\s{0,3})?(prompt|instructions)\b/i,
   /\byou are (now|no longer)\b[^.!?\n]{0,40}\b(dan|jailbroken|unrestricted|unfiltered|developer mode|free of|without (any )?(rules|restrictions|limits))\b/i,
   /\b(developer mode|dan mode|jailbreak mode)\b[^.!?\n]{0,20}\b(enabled|activated|on)\b/i,
   /\b(new|updated|real) instructions\s{0,3}:/i,

@@ -11,8 +11,14 @@ export interface OutputGuardSettings {
   blockMessage: string;
 }
 
-/** How much of the answer's end the patterns see at each chunk: a match must fit in it. */
-const PATTERN_WINDOW = 8192;
+/** How much of the answer before a chunk the patterns see again with it: a match must fit in this plus the chunk. */
+const PATTERN_OVERLAP = 1024;
+
+/** The longest system prompt watched for leaks (its start): bounds the windows kept per request. */
+const MAX_WATCHED_SYSTEM_PROMPT = 20_000;
+
+/** How much normalised answer is kept between chunks for leak windows. */
+const NORMALISED_TAIL = 8192;
 
 /** Text deltas of one chunk in the client's format: OpenAI chunks or bodies, Anthropic events or bodies. */
 export function answerTextOf(chunk: ResponseChunk): string {
@@ -41,10 +47,10 @@ function normalise(text: string): string {
 export function outputGuardHooks(settings: OutputGuardSettings, onTrip: (reason: string) => boolean): StreamHooks {
   const windows = new Set<string>();
   if (settings.systemPrompt !== null) {
-    const system = normalise(settings.systemPrompt);
+    const system = normalise(settings.systemPrompt.slice(0, MAX_WATCHED_SYSTEM_PROMPT));
     for (let start = 0; start + settings.leakMinCharacters <= system.length; start += 1) windows.add(system.slice(start, start + settings.leakMinCharacters));
   }
-  let answer = '';
+  let tail = '';
   let normalised = '';
   let tripped = false;
   return {
@@ -53,18 +59,20 @@ export function outputGuardHooks(settings: OutputGuardSettings, onTrip: (reason:
       if (tripped) return [chunk];
       const text = answerTextOf(chunk);
       if (text === '') return [chunk];
-      answer = (answer + text).slice(-PATTERN_WINDOW);
+      // The whole new text (a whole answer is one chunk) plus the end of what came before it.
+      const subject = tail + text;
+      tail = subject.slice(-PATTERN_OVERLAP);
       const checkedFrom = Math.max(0, normalised.length - settings.leakMinCharacters + 1);
       normalised = normalise(normalised + text);
       let reason: string | null = null;
-      const denied = settings.denyPatterns.findIndex((pattern) => patternMatches(pattern, answer));
+      const denied = settings.denyPatterns.findIndex((pattern) => patternMatches(pattern, subject));
       if (denied !== -1) reason = `output deny_patterns[${denied}] matched`;
       // Only windows that end in the new text: each position of the answer is checked once.
       for (let end = Math.max(checkedFrom + settings.leakMinCharacters, settings.leakMinCharacters); reason === null && windows.size > 0 && end <= normalised.length; end += 1) {
         if (windows.has(normalised.slice(end - settings.leakMinCharacters, end))) reason = 'the answer repeats the system prompt';
       }
       // Keep only the tail a leak could still start in.
-      if (normalised.length > PATTERN_WINDOW) normalised = normalised.slice(-settings.leakMinCharacters);
+      if (normalised.length > NORMALISED_TAIL) normalised = normalised.slice(-settings.leakMinCharacters);
       if (reason === null) return [chunk];
       tripped = true;
       if (onTrip(reason)) throw new AnswerRefused(settings.blockMessage, { status: 400, type: 'invalid_request_error', code: 'request_blocked' });

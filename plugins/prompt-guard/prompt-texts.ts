@@ -22,17 +22,11 @@ export function promptTextsOf(body: Json): PromptText[] | null {
       const { role, content } = message as Json;
       collect(content, roleOf(role), index, texts);
     });
-    return texts;
   }
-  if (body.input !== undefined) {
-    collect(body.input, 'user', -1, texts);
-    return texts;
-  }
-  if (typeof body.prompt === 'string') {
-    texts.push({ role: 'user', text: body.prompt, messageIndex: -1 });
-    return texts;
-  }
-  return null;
+  // Every field a provider may read a prompt from, whichever the route uses: none can carry text past the checks.
+  if (body.input !== undefined) collect(body.input, 'user', -1, texts);
+  if (typeof body.prompt === 'string') texts.push({ role: 'user', text: body.prompt, messageIndex: -1 });
+  return Array.isArray(body.messages) || body.input !== undefined || typeof body.prompt === 'string' ? texts : null;
 }
 
 function roleOf(role: unknown): TextRole {

@@ -25,17 +25,19 @@ function vectorsOf(embedder: Embedder, topics: DenyTopic[], timeoutMs: number): 
 }
 
 /**
- * How much of the prompt's end is embedded: USE-lite takes about 125 ms for 1,000 characters and 185 ms for
- * 8,000 on one core, and a sentence embedding of a long text blurs any one request in it anyway.
+ * How much of each end of the prompt is embedded: USE-lite takes about 125 ms for 1,000 characters and 185 ms
+ * for 8,000 on one core, and a sentence embedding of a long text blurs any one request in it anyway.
  */
 export const EMBEDDED_CHARACTERS = 2000;
 
 export async function checkDenyTopics(prompt: string, topics: DenyTopic[], embedder: Embedder, timeoutMs: number): Promise<Trip | null> {
   if (topics.length === 0 || prompt.trim() === '') return null;
-  const [examples, [vector]] = await Promise.all([vectorsOf(embedder, topics, timeoutMs), embedWithin(embedder, [prompt.slice(-EMBEDDED_CHARACTERS)], timeoutMs)]);
+  // A long prompt is embedded at both ends: filler on either side cannot hide the request.
+  const parts = prompt.length <= EMBEDDED_CHARACTERS ? [prompt] : [prompt.slice(0, EMBEDDED_CHARACTERS), prompt.slice(-EMBEDDED_CHARACTERS)];
+  const [examples, vectors] = await Promise.all([vectorsOf(embedder, topics, timeoutMs), embedWithin(embedder, parts, timeoutMs)]);
   let best: Trip | null = null;
   topics.forEach((topic, index) => {
-    const similarity = Math.max(...examples[index]!.map((example) => cosineSimilarity(vector!, example)));
+    const similarity = Math.max(...vectors.flatMap((vector) => examples[index]!.map((example) => cosineSimilarity(vector, example))));
     if (similarity >= topic.threshold && (best === null || similarity > best.score!)) best = { layer: 'topic', reason: `similar to deny topic ${topic.name}`, score: similarity, text: prompt };
   });
   return best;

@@ -249,6 +249,8 @@ async function call(attempt: UpstreamAttempt, timeoutMs: number, calls: number, 
         relayWhole(body, upstream.statusCode, translator, hooks, summary, response);
       } catch (error) {
         // An answer we could not read went nowhere yet: a provider fault like a 5xx, so it may be retried.
+        // A policy refusing the answer is no fault of the provider's: record its success (this also ends a half-open probe).
+        if (error instanceof AnswerRefused) recordSuccess(health, latency);
         if (!(error instanceof GatewayError) || error instanceof AnswerRefused || response.headersSent) throw error;
         recordFailure(health, settings);
         return { condition: 'server_error', error, providerAnswer: null, stayAwayMs: null };
@@ -261,6 +263,7 @@ async function call(attempt: UpstreamAttempt, timeoutMs: number, calls: number, 
       recordSuccess(health, latency);
       return null;
     } catch (error) {
+      if (error instanceof AnswerRefused) recordSuccess(health, latency);
       if (clientAbort.signal.aborted || error instanceof AnswerRefused) throw error;
       recordFailure(health, settings);
       if (error instanceof StreamFailedBeforeFirstByte) return { condition: 'server_error', error, providerAnswer: null, stayAwayMs: null };
