@@ -7,6 +7,8 @@ import { RequestContextStore, type RequestContext } from '../../plugins/core/con
 import { CONTEXT_HEADER, startConnector } from '../../plugins/core/connector/connector';
 import type { EndReason, ResponseSummary, StreamHooks } from '../../plugins/core/connector/stream-hooks';
 import { startMockLlm, type MockLlm } from '../mock-llm/mock-llm';
+import { AnswerRefused } from '../../plugins/core/errors';
+import { admits, circuitState, healthOf } from '../../plugins/core/routing/target-health';
 
 describe('connector stream hooks', () => {
   let mock: MockLlm;
@@ -83,6 +85,36 @@ describe('connector stream hooks', () => {
     assert.equal(seen.ends[0]!.reason.kind, 'complete');
     assert.equal(seen.ends[0]!.summary.text, 'a secret in a stream');
     assert.ok(seen.ends[0]!.summary.usage);
+  });
+
+  it('turns an answer a hook refuses into an error, without retrying or blaming the target (a half-open probe ends)', async () => {
+    for (const stream of [false, true]) {
+      const { context, seen } = admit('a refused answer', stream);
+      const refusing: StreamHooks = {
+        name: 'refuser',
+        onChunk: () => {
+          throw new AnswerRefused('The request was refused.', { status: 400, type: 'invalid_request_error', code: 'request_blocked' });
+        },
+      };
+      context.hooks.unshift(refusing);
+      // The target's circuit is half-open: this call is its probe.
+      const health = healthOf(context.plan!.attempts[0]!.targetKey);
+      Object.assign(health, { consecutiveFailures: 5, openUntil: Date.now() - 1 });
+      const calls = mock.received.length;
+      const response = await fetch(url, { method: 'POST', headers: { [CONTEXT_HEADER]: context.id }, body: '{}' });
+      const text = await response.text();
+      if (stream) {
+        assert.doesNotMatch(text, /\[DONE\]/);
+        assert.match(text, /"code":"request_blocked"/);
+      } else {
+        assert.equal(response.status, 400);
+        assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, 'request_blocked');
+      }
+      assert.equal(mock.received.length, calls + 1, 'no retry');
+      await waitFor(() => seen.ends.length > 0);
+      assert.equal(circuitState(health), 'closed');
+      assert.equal(admits(health), true);
+    }
   });
 
   it('admits an id only once', async () => {
