@@ -42,6 +42,14 @@ export const piiRedactConfig = z
       .enum(['all', 'last_user'])
       .default('all')
       .describe('`all` turns, or only the `last_user` message (cheaper, but earlier turns then reach the provider as sent).'),
+    scan_output: z
+      .boolean()
+      .default(false)
+      .describe("Also scan the model's answer (whole or streamed): personal data in it that the gateway did not put there is replaced by `[REDACTED_<KIND>]`. Originals restored from placeholders are left alone."),
+    output_entities: z
+      .array(z.enum(PII_ENTITIES))
+      .default(['email', 'phone', 'credit_card', 'iban', 'us_ssn', 'ip_address', 'secret'])
+      .describe('The kinds `scan_output` looks for in answers (names and places are left out by default: answers mention public ones all the time).'),
     default_phone_region: z
       .string()
       .regex(/^[A-Z]{2}$/)

@@ -8,7 +8,9 @@ import { definePlugin, type AccessInput } from '../kong/define-plugin';
 import { piiRedactConfig, type PiiRedactConfig } from './config';
 import { redactPrompt, type RedactOptions } from './redact-prompt';
 import { restoringHooks } from './restore-response';
-import type { PiiEntity } from '../core/pii/pii-entities';
+import type { Finding, PiiEntity } from '../core/pii/pii-entities';
+import { findPii } from '../core/pii/find-pii';
+import type { OutputScanner } from '../core/pii/stream-restorer';
 
 export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePlugin({
   name: 'pii-redact',
@@ -32,11 +34,30 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
         code: 'pii_blocked',
       });
     }
-    if (redaction.body === null) return;
-    context.rawBody = Buffer.from(redaction.body, 'utf8');
-    if (redaction.map.size > 0) context.hooks.push({ name: 'pii-redact', ...restoringHooks(redaction.map) });
+    if (redaction.body !== null) context.rawBody = Buffer.from(redaction.body, 'utf8');
+    const scanner = config.scan_output ? outputScannerOf(config) : null;
+    if (redaction.map.size > 0 || scanner !== null) context.hooks.push({ name: 'pii-redact', ...restoringHooks(redaction.map, scanner) });
   },
 });
+
+/** Characters of an answer held back for the output scan: longer than any card, IBAN, phone or most emails. */
+const OUTPUT_HOLD_BACK = 128;
+
+/** The output scan of a config: its own kinds, the same custom entities and allow list. */
+function outputScannerOf(config: PiiRedactConfig): OutputScanner {
+  const options = { ...optionsOf(config), entities: new Set<PiiEntity>(config.output_entities) };
+  return {
+    holdBack: OUTPUT_HOLD_BACK,
+    find: (text) => findPii(text, options),
+    redacted: (findings) => recordPiiFindings(countByEntity(findings, 'output_redact')),
+  };
+}
+
+function countByEntity(findings: Finding[], action: string): Array<{ entity: string; action: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const finding of findings) counts.set(finding.entity, (counts.get(finding.entity) ?? 0) + 1);
+  return [...counts].map(([entity, count]) => ({ entity, action, count }));
+}
 
 /** Options per config object: Kong re-creates instances on config changes, so caching by identity is safe. */
 const optionsCache = new WeakMap<PiiRedactConfig, RedactOptions>();

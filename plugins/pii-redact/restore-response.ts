@@ -1,13 +1,21 @@
 // Puts the originals back into the model's answer, in the client's format: whole or streamed, OpenAI or Anthropic.
 import type { ResponseChunk, StreamHooks } from '../core/connector/stream-hooks';
 import type { PlaceholderMap } from '../core/pii/placeholder-map';
-import { StreamRestorer, escapeForJsonString } from '../core/pii/stream-restorer';
+import { StreamRestorer, escapeForJsonString, type OutputScanner } from '../core/pii/stream-restorer';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The hooks that restore one request's placeholders in its answer. */
-export function restoringHooks(map: PlaceholderMap): Pick<StreamHooks, 'onChunk' | 'onFlush'> {
-  const channels = new Channels(map);
+/**
+ * The hooks that restore one request's placeholders in its answer, and with `scanner` (scan_output) redact
+ * personal data the answer's text brings that the gateway did not put there. Tool-call arguments are only restored.
+ */
+export function restoringHooks(map: PlaceholderMap, scanner: OutputScanner | null = null): Pick<StreamHooks, 'onChunk' | 'onFlush'> {
+  const channels = new Channels(map, scanner);
+  // A whole text is one push and its flush: the same scan and restore as a stream's.
+  const finish = (text: string) => {
+    const restorer = new StreamRestorer(map, undefined, scanner);
+    return restorer.push(text) + restorer.flush();
+  };
   // Anthropic's SSE events are named (`event: content_block_delta`); OpenAI's are not.
   let anthropicStream = false;
   return {
@@ -16,8 +24,8 @@ export function restoringHooks(map: PlaceholderMap): Pick<StreamHooks, 'onChunk'
       if (parsed === null) return [chunk];
       // A whole OpenAI answer has choices[].message; a streamed chunk has choices[].delta (some servers omit `object`).
       const wholeOpenAI = Array.isArray(parsed.choices) && (parsed.choices as Json[]).some((choice) => choice?.message !== undefined);
-      if (chunk.event === null && wholeOpenAI) return [{ ...chunk, data: JSON.stringify(restoreOpenAIBody(parsed, map)) }];
-      if (chunk.event === null && parsed.type === 'message') return [{ ...chunk, data: JSON.stringify(restoreAnthropicBody(parsed, map)) }];
+      if (chunk.event === null && wholeOpenAI) return [{ ...chunk, data: JSON.stringify(restoreOpenAIBody(parsed, map, finish)) }];
+      if (chunk.event === null && parsed.type === 'message') return [{ ...chunk, data: JSON.stringify(restoreAnthropicBody(parsed, map, finish)) }];
       if (chunk.event === null) return [{ ...chunk, data: JSON.stringify(restoreOpenAIStreamChunk(parsed, channels)) }];
       anthropicStream = true;
       return restoreAnthropicEvent(chunk, parsed, channels);
@@ -32,11 +40,11 @@ export function restoringHooks(map: PlaceholderMap): Pick<StreamHooks, 'onChunk'
   };
 }
 
-function restoreOpenAIBody(body: Json, map: PlaceholderMap): Json {
+function restoreOpenAIBody(body: Json, map: PlaceholderMap, finish: (text: string) => string): Json {
   for (const choice of body.choices as Json[]) {
     const message = choice.message as Json | undefined;
     if (!message) continue;
-    if (typeof message.content === 'string') message.content = map.restore(message.content);
+    if (typeof message.content === 'string') message.content = finish(message.content);
     for (const call of (message.tool_calls as Json[] | undefined) ?? []) {
       if (typeof call.function?.arguments === 'string') call.function.arguments = map.restore(call.function.arguments, escapeForJsonString);
     }
@@ -44,9 +52,9 @@ function restoreOpenAIBody(body: Json, map: PlaceholderMap): Json {
   return body;
 }
 
-function restoreAnthropicBody(body: Json, map: PlaceholderMap): Json {
+function restoreAnthropicBody(body: Json, map: PlaceholderMap, finish: (text: string) => string): Json {
   for (const block of (body.content as Json[] | undefined) ?? []) {
-    if (block.type === 'text' && typeof block.text === 'string') block.text = map.restore(block.text);
+    if (block.type === 'text' && typeof block.text === 'string') block.text = finish(block.text);
     if (block.type === 'tool_use') block.input = restoreStrings(block.input, map);
   }
   return body;
@@ -64,11 +72,14 @@ function restoreStrings(value: unknown, map: PlaceholderMap): unknown {
 class Channels {
   private readonly restorers = new Map<string, { restorer: StreamRestorer; json: boolean }>();
 
-  constructor(private readonly map: PlaceholderMap) {}
+  constructor(
+    private readonly map: PlaceholderMap,
+    private readonly scanner: OutputScanner | null,
+  ) {}
 
   get = (key: string, json: boolean): StreamRestorer => {
     let entry = this.restorers.get(key);
-    if (!entry) this.restorers.set(key, (entry = { restorer: new StreamRestorer(this.map, json ? escapeForJsonString : undefined), json }));
+    if (!entry) this.restorers.set(key, (entry = { restorer: json ? new StreamRestorer(this.map, escapeForJsonString) : new StreamRestorer(this.map, undefined, this.scanner), json }));
     return entry.restorer;
   };
 

@@ -35,6 +35,11 @@ services:
               actions: { credit_card: block, secret: redact }
               custom_entities: [{ name: employee_id, pattern: "EMP-\\\\d{6}" }]
               allow_list: [support@acme.example]`,
+)}${route(
+  'scanned',
+  `            config:
+              entities: [person]
+              scan_output: true`,
 )}
 ${DEMO_CONSUMER_YML}`;
 
@@ -132,5 +137,19 @@ describe('pii-redact through Kong', () => {
     assert.doesNotMatch(gateway.mock.received.at(-1)!.body, /jane@example\.com/);
     const answer = (await response.json()) as { choices: Array<{ message: { content: string } }> };
     assert.equal(answer.choices[0]!.message.content, huge);
+  });
+  it('scan_output redacts personal data the answer brings, whole and streamed, and restores what the gateway masked', async () => {
+    // Emails and cards are not masked on this route, so the echoing mock answers with them: new data in the answer.
+    const prompt = 'Dear Maria Garcia, mail jane.roe@example.org or use card 4111 1111 1111 1111.';
+    const expected = 'Dear Maria Garcia, mail [REDACTED_EMAIL] or use card [REDACTED_CREDIT_CARD].';
+    const whole = (await (await postChat(`${gateway.kong.url}/scanned`, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompt }] })).json()) as { choices: Array<{ message: { content: string } }> };
+    assert.equal(whole.choices[0]!.message.content, expected);
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${gateway.kong.url}/scanned/v1`, defaultHeaders: { apikey: DEMO_API_KEY }, maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompt }], stream: true });
+    let streamed = '';
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(streamed, expected);
+    // The provider saw the person masked and the rest as sent.
+    assert.match(gateway.mock.received.at(-1)!.body, /Dear <PERSON_1>, mail jane\.roe@example\.org/);
   });
 });

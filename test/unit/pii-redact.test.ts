@@ -5,8 +5,8 @@ import { findCreditCards, findEmails, findIbans, findIpAddresses, findPhones, fi
 import { findPersonsAndLocations } from '../../plugins/core/pii/detect-names';
 import { findPii, resolveOverlaps } from '../../plugins/core/pii/find-pii';
 import { PlaceholderMap } from '../../plugins/core/pii/placeholder-map';
-import { StreamRestorer, escapeForJsonString } from '../../plugins/core/pii/stream-restorer';
-import { PII_ENTITIES, type PiiEntity } from '../../plugins/core/pii/pii-entities';
+import { StreamRestorer, escapeForJsonString, type OutputScanner } from '../../plugins/core/pii/stream-restorer';
+import { PII_ENTITIES, type Finding, type PiiEntity } from '../../plugins/core/pii/pii-entities';
 import { redactPrompt, type RedactOptions } from '../../plugins/pii-redact/redact-prompt';
 import { restoringHooks } from '../../plugins/pii-redact/restore-response';
 
@@ -182,5 +182,22 @@ describe('response restoration', () => {
     const anthropic = { type: 'message', content: [{ type: 'text', text: placeholder }, { type: 'tool_use', input: { to: [placeholder] } }] };
     const back = JSON.parse(hooks.onChunk!({ event: null, data: JSON.stringify(anthropic) })[0]!.data);
     assert.deepEqual(back.content, [{ type: 'text', text: 'Zoë "Z" Ng' }, { type: 'tool_use', input: { to: ['Zoë "Z" Ng'] } }]);
+  });
+});
+
+describe('output scan (scan_output)', () => {
+  const scanner: OutputScanner = { holdBack: 128, find: (text) => findPii(text, { entities: new Set(['email', 'credit_card', 'phone']), custom: [], allow: new Set(), defaultCountry: 'US' }) };
+  it('redacts new data and restores masked data, however the answer is split', () => {
+    const map = new PlaceholderMap();
+    const placeholder = map.placeholderFor({ entity: 'email', value: 'maria@example.com', start: 0, end: 0 } as Finding);
+    const answer = `Write to ${placeholder} or to jane.roe@example.org; card 4111 1111 1111 1111 is on file.`;
+    const expected = 'Write to maria@example.com or to [REDACTED_EMAIL]; card [REDACTED_CREDIT_CARD] is on file.';
+    for (let first = 0; first <= answer.length; first += 1) {
+      for (const second of [first, Math.min(answer.length, first + 7)]) {
+        const restorer = new StreamRestorer(map, undefined, scanner);
+        const out = restorer.push(answer.slice(0, first)) + restorer.push(answer.slice(first, second)) + restorer.push(answer.slice(second)) + restorer.flush();
+        assert.equal(out, expected, `split at ${first}/${second}`);
+      }
+    }
   });
 });

@@ -1,5 +1,18 @@
-// Restores placeholders in text that arrives in pieces, holding back only what could be a split placeholder.
-import { MAX_PLACEHOLDER_LENGTH, type PlaceholderMap } from './placeholder-map';
+// Restores placeholders in text that arrives in pieces, holding back only what could be a split placeholder (or entity).
+import { MAX_PLACEHOLDER_LENGTH, PLACEHOLDER, type PlaceholderMap } from './placeholder-map';
+import type { Finding } from './pii-entities';
+
+/**
+ * The output scan: finds personal data in answer text (before placeholders are restored, so anything it
+ * finds is new: the model never saw the originals). `holdBack` is how many trailing characters wait for
+ * the next piece, because an entity may still be arriving.
+ */
+export interface OutputScanner {
+  find(text: string): Finding[];
+  holdBack: number;
+  /** Told what was redacted as it is released (each finding once), for the audit. */
+  redacted?(findings: Finding[]): void;
+}
 
 /** `<`, `<PERS`, `<PERSON_1`: a tail that a later piece could complete into a placeholder. */
 const PLACEHOLDER_PREFIX = /^<(?:[A-Z][A-Z0-9_]*)?$/;
@@ -15,24 +28,42 @@ export class StreamRestorer {
   constructor(
     private readonly map: PlaceholderMap,
     private readonly escape: (value: string) => string = (value) => value,
+    private readonly scanner: OutputScanner | null = null,
   ) {}
 
   push(text: string): string {
     const pending = this.held + text;
-    const cut = holdBackFrom(pending);
+    let cut = holdBackFrom(pending);
+    let findings: Finding[] = [];
+    if (this.scanner) {
+      // Keep the last characters back, but never cut through an entity or a placeholder.
+      cut = Math.min(cut, Math.max(0, pending.length - this.scanner.holdBack));
+      findings = this.scanner.find(pending);
+      for (const span of [...findings, ...placeholdersIn(pending)]) if (span.start < cut && span.end > cut) cut = span.start;
+      findings = findings.filter((finding) => finding.end <= cut);
+    }
     this.held = pending.slice(cut);
-    return this.map.restore(pending.slice(0, cut), this.escape);
+    return this.release(pending.slice(0, cut), findings);
   }
 
   flush(): string {
     const rest = this.held;
     this.held = '';
-    return this.map.restore(rest, this.escape);
+    return this.release(rest, this.scanner ? this.scanner.find(rest) : []);
+  }
+
+  private release(text: string, findings: Finding[]): string {
+    if (findings.length > 0) this.scanner?.redacted?.(findings);
+    return this.map.restore(findings.length === 0 ? text : this.map.apply(text, findings, () => 'redact'), this.escape);
   }
 
   get holding(): boolean {
     return this.held !== '';
   }
+}
+
+function placeholdersIn(text: string): Array<{ start: number; end: number }> {
+  return [...text.matchAll(PLACEHOLDER)].map((match) => ({ start: match.index, end: match.index + match[0].length }));
 }
 
 function holdBackFrom(text: string): number {
