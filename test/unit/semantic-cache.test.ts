@@ -9,6 +9,7 @@ import { PartitionIndex } from '../../plugins/semantic-cache/partition-index';
 import { partitionKeysOf, scopeIdOf } from '../../plugins/semantic-cache/partition-keys';
 import { normalize } from '../../plugins/core/embeddings/vectors';
 import type { OpenAIChatRequest } from '../../plugins/core/providers/openai/openai-chat-schemas';
+import { OpenAIResponseTranslator } from '../../plugins/core/providers/openai/openai-response-translator';
 
 const OPTIONS = { turns: 1, skipLongerConversations: true, maxTemperature: 1, servingModels: ['openai:gpt-4o'] };
 const ask = (content: unknown, extra: Record<string, unknown> = {}, system?: string): OpenAIChatRequest =>
@@ -158,5 +159,20 @@ describe('PartitionIndex', () => {
     for (const id of ['d', 'e', 'f']) index.add({ id, question: id, createdAt: now }, vector(0, 0, 1));
     assert.equal(index.size, 3);
     assert.equal(index.has('b'), false); // the oldest went first
+  });
+});
+
+describe('finish reasons the cache trusts', () => {
+  it('reports tool_calls for an answer that called tools, even when the server says stop', () => {
+    const whole = new OpenAIResponseTranslator();
+    whole.translateBody(JSON.stringify({ choices: [{ index: 0, message: { content: 'x', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'stop' }] }));
+    assert.equal(whole.finishReason, 'tool_calls');
+    const streamed = new OpenAIResponseTranslator();
+    streamed.translateEvent({ event: null, data: JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', function: { name: 'f', arguments: '' } }] }, finish_reason: null }] }) });
+    streamed.translateEvent({ event: null, data: JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) });
+    assert.equal(streamed.finishReason, 'tool_calls');
+    const plain = new OpenAIResponseTranslator();
+    plain.translateBody(JSON.stringify({ choices: [{ index: 0, message: { content: 'x' }, finish_reason: 'stop' }] }));
+    assert.equal(plain.finishReason, 'stop');
   });
 });

@@ -29,12 +29,12 @@ export const openAIUsage = z.looseObject({
 
 /** What we read of a non-streamed response: usage, and the answer text. */
 export const openAIChatResponse = z.looseObject({
-  choices: z.array(z.looseObject({ message: z.looseObject({ content: z.string().nullish() }).optional(), finish_reason: z.string().nullish() })),
+  choices: z.array(z.looseObject({ message: z.looseObject({ content: z.string().nullish(), tool_calls: z.array(z.unknown()).nullish() }).optional(), finish_reason: z.string().nullish() })),
   usage: openAIUsage.nullish(),
 });
 
 /** What we read of one streamed chunk. */
 export const openAIChatChunk = z.looseObject({
-  choices: z.array(z.looseObject({ delta: z.looseObject({ content: z.string().nullish() }).optional(), finish_reason: z.string().nullish() })),
+  choices: z.array(z.looseObject({ delta: z.looseObject({ content: z.string().nullish(), tool_calls: z.array(z.unknown()).nullish() }).optional(), finish_reason: z.string().nullish() })),
   usage: openAIUsage.nullish(),
 });

@@ -10,12 +10,19 @@ import { GatewayError } from '../../errors';
 export class OpenAIResponseTranslator implements ResponseTranslator {
   usage: TokenUsage | null = null;
   text = '';
-  finishReason: string | null = null;
+  private reportedFinish: string | null = null;
+  private calledTools = false;
+
+  /** The answer's finish reason; `tool_calls` whenever it called tools, even from servers that report `stop` then. */
+  get finishReason(): string | null {
+    return this.calledTools && this.reportedFinish !== null ? 'tool_calls' : this.reportedFinish;
+  }
 
   translateBody(body: string): TranslatedBody {
     const parsed = openAIChatResponse.safeParse(parseJson(body));
     if (!parsed.success) throw malformedAnswer();
-    this.finishReason = parsed.data.choices[0]?.finish_reason ?? null;
+    this.reportedFinish = parsed.data.choices[0]?.finish_reason ?? null;
+    this.calledTools = parsed.data.choices.some((choice) => (choice.message?.tool_calls?.length ?? 0) > 0);
     return {
       body,
       usage: parsed.data.usage ? mapOpenAIUsage(parsed.data.usage) : null,
@@ -40,7 +47,8 @@ export class OpenAIResponseTranslator implements ResponseTranslator {
     if (chunk.data.usage) this.usage = mapOpenAIUsage(chunk.data.usage);
     for (const choice of chunk.data.choices) {
       this.text += choice.delta?.content ?? '';
-      if (choice.finish_reason) this.finishReason = choice.finish_reason;
+      if (choice.finish_reason) this.reportedFinish = choice.finish_reason;
+      if ((choice.delta?.tool_calls?.length ?? 0) > 0) this.calledTools = true;
     }
     const usageOnly = chunk.data.choices.length === 0 && chunk.data.usage;
     return [{ ...event, kind: usageOnly ? 'usage' : 'content' }];
