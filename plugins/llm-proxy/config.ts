@@ -1,5 +1,6 @@
 // llm-proxy's configuration: the zod schema is the source of truth; Kong's schema is derived from it.
 import { z } from 'zod';
+import { embedderConfig } from '../core/embeddings/embedder-config';
 import { isVaultReference } from '../core/vault';
 import { DEFAULT_BASE_URLS, EMBEDDING_PROVIDERS, PROVIDERS } from '../core/providers/build-provider-request';
 import { RETRY_CONDITIONS } from '../core/routing/retry-policy';
@@ -44,6 +45,13 @@ const complexityRule = z.object({
   tools: z.boolean().optional().describe('Matches requests that do (true) or do not (false) offer tools.'),
   images: z.boolean().optional().describe('Matches requests that do (true) or do not (false) contain images.'),
   reasoning_effort: z.array(z.enum(['minimal', 'low', 'medium', 'high'])).optional().describe('Matches requests asking for one of these reasoning efforts.'),
+  targets: z.array(z.string().min(1)).min(1).describe('Names of the targets that serve matching requests (balanced and falling back among themselves).'),
+});
+
+const semanticRoute = z.object({
+  name: z.string().min(1).describe('Name of the route, shown in the x-ai-routing header and the log.'),
+  examples: z.array(z.string().min(1).max(2000)).min(1).max(100).describe('Example prompts of what this route is for (e.g. coding questions).'),
+  threshold: z.number().min(0).max(1).default(0.75).describe('The lowest cosine similarity between the last user message and an example for the route to apply.'),
   targets: z.array(z.string().min(1)).min(1).describe('Names of the targets that serve matching requests (balanced and falling back among themselves).'),
 });
 
@@ -95,6 +103,11 @@ export const llmProxyConfig = z
     .array(complexityRule)
     .default([])
     .describe('Rules tried in order for requests that name no alias: the first whose conditions all hold picks the targets. Requests matching none go to all targets.'),
+  semantic_routing: z
+    .array(semanticRoute)
+    .default([])
+    .describe('Routes by meaning, for chat requests that name no alias: the route whose examples the last user message is most similar to (above its threshold) picks the targets, before complexity_routing. If the embedder fails, routing goes on without it.'),
+  embedder: embedderConfig.default(embedderConfig.parse({})).describe('The sentence embedder for `semantic_routing` (shared with semantic-cache and prompt-guard when they name the same model).'),
   strict_models: z
     .boolean()
     .default(false)
@@ -127,11 +140,13 @@ export const llmProxyConfig = z
     names.forEach((name, index) => {
       if (names.indexOf(name) !== index) context.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `target name "${name}" is used twice` });
     });
-    config.complexity_routing.forEach((rule, ruleIndex) => {
-      for (const member of rule.targets) {
-        if (!names.includes(member)) context.addIssue({ code: 'custom', path: ['complexity_routing', ruleIndex, 'targets'], message: `names unknown target "${member}"; the targets are ${names.join(', ')}` });
-      }
-    });
+    for (const field of ['complexity_routing', 'semantic_routing'] as const) {
+      config[field].forEach((rule, ruleIndex) => {
+        for (const member of rule.targets) {
+          if (!names.includes(member)) context.addIssue({ code: 'custom', path: [field, ruleIndex, 'targets'], message: `names unknown target "${member}"; the targets are ${names.join(', ')}` });
+        }
+      });
+    }
     for (const member of config.downgrade_targets ?? []) {
       const index = names.indexOf(member);
       if (index === -1) context.addIssue({ code: 'custom', path: ['downgrade_targets'], message: `names unknown target "${member}"; the targets are ${names.join(', ')}` });

@@ -12,7 +12,11 @@ import { llmProxyConfig, targetNames, type LlmProxyConfig } from './config';
 import { parseClientRequest } from './parse-client-request';
 import { planProviderCalls, type OrderedTarget } from './plan-provider-calls';
 import { orderTargets, type TargetView } from './order-targets';
-import { describeRequest, matchComplexityRule, type ComplexityRule } from './complexity-routing';
+import { describeRequest, matchComplexityRule } from './complexity-routing';
+import { matchSemanticRoute } from './semantic-routing';
+import { embedderFor } from '../core/embeddings/embedder';
+import { logger } from '../core/logger';
+import type { OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
 import { admits, healthOf } from '../core/routing/target-health';
 
 export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePlugin({
@@ -24,8 +28,7 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
   access: async ({ pdk, config, scope, context }: AccessInput<LlmProxyConfig>) => {
     await requireAllPolicies(pdk, context, scope);
     const client = parseClientRequest(context.rawBody, config.max_request_body_bytes, config.route_type);
-    // Describing a request counts its tokens: only worth it when the route has rules to match.
-    const rule = client.operation === 'chat' && config.complexity_routing.length > 0 ? matchComplexityRule(describeRequest(client.request), config.complexity_routing) : null;
+    const rule = client.operation === 'chat' ? await routingRule(config, client.request) : null;
     const { targets, routing } = chooseTargets(config, scope.pluginId ?? 'unscoped', client.request.model, rule, context.budgetPressure);
     const plan = planProviderCalls(client, config, targets, routing, scope.routeId ?? scope.serviceId ?? 'global');
     // Budgets are checked against the plan (the models that may serve it, their caps and prices).
@@ -37,6 +40,33 @@ export const { Name, Version, Priority, Schema, Plugin, parseConfig } = definePl
     if (context) runtime.contexts.markLogged(context.id);
   },
 });
+
+/** A rule that picks targets: a semantic route or a complexity rule, with how it is shown in x-ai-routing. */
+interface RoutingRule {
+  targets: string[];
+  decision: string;
+}
+
+/**
+ * The semantic route the request is about, else the first complexity rule it matches; null when the route
+ * has neither (or the request names an alias, which wins anyway). Describing a request counts its tokens and
+ * embedding it runs a model: each only when the route has rules of that kind.
+ */
+async function routingRule(config: LlmProxyConfig, request: OpenAIChatRequest): Promise<RoutingRule | null> {
+  if (request.model !== undefined && config.aliases[request.model] !== undefined) return null;
+  if (config.semantic_routing.length > 0) {
+    try {
+      const match = await matchSemanticRoute(request, config.semantic_routing, embedderFor(config.embedder), config.embedder.timeout_ms);
+      if (match !== null) return { targets: match.route.targets, decision: `semantic=${match.route.name}(${match.similarity.toFixed(2)});` };
+    } catch (error) {
+      // Routing by meaning is an optimisation: without the embedder, the request is routed as if no route matched.
+      logger.warn({ plugin: 'llm-proxy', err: { message: (error as Error).message } }, 'llm-proxy: semantic routing failed; routing without it');
+    }
+  }
+  if (config.complexity_routing.length === 0) return null;
+  const rule = matchComplexityRule(describeRequest(request), config.complexity_routing);
+  return rule === null ? null : { targets: rule.targets, decision: `rule=${rule.name};` };
+}
 
 /** Round-robin running totals per plugin entity: they must outlive instances, which Kong re-creates. */
 const roundRobinStates = new Map<string, Map<string, number[]>>();
@@ -50,7 +80,7 @@ function chooseTargets(
   config: LlmProxyConfig,
   pluginId: string,
   model: string | undefined,
-  rule: ComplexityRule | null,
+  rule: RoutingRule | null,
   budgetPressure: string | null,
 ): { targets: OrderedTarget[]; routing: string } {
   const names = targetNames(config.targets);
@@ -71,7 +101,7 @@ function chooseTargets(
   let roundRobin = roundRobinStates.get(pluginId);
   if (!roundRobin) roundRobinStates.set(pluginId, (roundRobin = new Map()));
   const ordered = orderTargets(views, config.balancer.algorithm, roundRobin);
-  const chosenBy = downgrade !== undefined ? `downgrade=${budgetPressure};` : aliasMembers !== undefined ? `alias=${model};` : rule ? `rule=${rule.name};` : '';
+  const chosenBy = downgrade !== undefined ? `downgrade=${budgetPressure};` : aliasMembers !== undefined ? `alias=${model};` : (rule?.decision ?? '');
   const decision = `${chosenBy}${ordered.decision}`;
   const order = ordered.order;
   const targets = order.map((index) => {
