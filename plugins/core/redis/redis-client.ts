@@ -9,11 +9,17 @@ export type RedisClient = Redis | Cluster;
 /** One client per distinct Redis config and user, for the life of the process: Kong re-creates plugin instances often. */
 const clients = new Map<string, RedisClient>();
 
-/** `user` names who uses the connection: plugins get their own, so one's slow replies never delay another's. */
-export function redisClientFor(config: RedisConfig, user: string): RedisClient {
+/**
+ * `user` names who uses the connection: plugins get their own, so one's slow replies never delay another's.
+ * `scripts` (command name -> Lua) are defined once, when the client is made; ioredis runs them by EVALSHA.
+ */
+export function redisClientFor(config: RedisConfig, user: string, scripts: Record<string, string> = {}): RedisClient {
   const cacheKey = JSON.stringify([user, config]);
   let client = clients.get(cacheKey);
-  if (!client) clients.set(cacheKey, (client = connect(config)));
+  if (!client) {
+    clients.set(cacheKey, (client = connect(config)));
+    for (const [name, lua] of Object.entries(scripts)) client.defineCommand(name, { lua });
+  }
   return client;
 }
 

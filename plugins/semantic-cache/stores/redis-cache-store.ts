@@ -97,11 +97,7 @@ export class RedisCacheStore {
 
 /** semantic-cache's own connection: a slow catch-up never queues token-limit's scripts behind it. */
 export function redisCacheStoreFor(config: RedisConfig): RedisCacheStore {
-  const client = redisClientFor(config, 'semantic-cache');
-  if (!('semanticCacheExact' in client)) {
-    client.defineCommand('semanticCacheExact', { lua: EXACT_SCRIPT });
-    client.defineCommand('semanticCacheInsert', { lua: INSERT_SCRIPT });
-  }
+  const client = redisClientFor(config, 'semantic-cache', { semanticCacheExact: EXACT_SCRIPT, semanticCacheInsert: INSERT_SCRIPT });
   return new RedisCacheStore(client as ScriptClient, config.timeout_ms);
 }
 

@@ -33,10 +33,6 @@ export class RedisPolicy implements LimitPolicy {
 
 /** The policy over the process's shared client for this Redis, with token-limit's scripts defined on it. */
 export function redisPolicyFor(config: RedisConfig): RedisPolicy {
-  const client = redisClientFor(config, 'token-limit');
-  if (!('tokenLimitReserve' in client)) {
-    client.defineCommand('tokenLimitReserve', { lua: RESERVE_SCRIPT });
-    client.defineCommand('tokenLimitSettle', { lua: SETTLE_SCRIPT });
-  }
+  const client = redisClientFor(config, 'token-limit', { tokenLimitReserve: RESERVE_SCRIPT, tokenLimitSettle: SETTLE_SCRIPT });
   return new RedisPolicy(client as ScriptClient, config.timeout_ms);
 }
