@@ -3,21 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startMockLlm, type MockLlm } from '../mock-llm/mock-llm';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, chatRequest, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, chatRequest, postChat, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 
 /** A route per scenario, so each has its own llm-proxy entity and so its own target health. */
 function route(name: string, targets: string, extra = ''): string {
-  return `
-      - name: ${name}
-        paths: [/${name}/v1/chat/completions]
-        response_buffering: false
-        plugins:
-          - name: key-auth
-          - name: llm-proxy
-            config:
-              targets:
-${targets}
-${extra}`;
+  return routeYml(name, { llmProxy: `              targets:\n${targets}\n${extra}` });
 }
 
 const PRIMARY_AND_BACKUP = `                - { name: primary, provider: openai-compatible, base_url: "http://mock-llm:9090/v1", model: m-primary, priority: 1 }

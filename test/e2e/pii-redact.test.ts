@@ -3,26 +3,20 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, postChat, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 import { fuzzPrompts } from '../support/pii-fuzz';
 
 const FUZZ_PROMPTS = Number(process.env.PII_FUZZ_PROMPTS ?? 10_000);
 const CONCURRENCY = 16;
 
 function route(name: string, piiConfig: string, routeType = 'llm/v1/chat', path = `/${name}/v1/chat/completions`): string {
-  return `
-      - name: ${name}
-        paths: [${path}]
-        response_buffering: false
-        plugins:
-          - name: key-auth
-          - name: pii-redact
-${piiConfig}
-          - name: llm-proxy
-            config:
-              route_type: ${routeType}
+  return routeYml(name, {
+    path,
+    plugins: [['pii-redact', piiConfig]],
+    llmProxy: `              route_type: ${routeType}
               targets:
-                - { provider: openai-compatible, model: gpt-4o-mini, base_url: "http://mock-llm:9090/v1" }`;
+                - { provider: openai-compatible, model: gpt-4o-mini, base_url: "http://mock-llm:9090/v1" }`,
+  });
 }
 
 const KONG_YML = `_format_version: "3.0"
@@ -31,14 +25,12 @@ services:
     url: http://127.0.0.1:8787
     routes:${route('chat', '')}${route('anthropic', '', 'llm/v1/messages', '/anthropic/v1/messages')}${route(
   'strict',
-  `            config:
-              actions: { credit_card: block, secret: redact }
+  `              actions: { credit_card: block, secret: redact }
               custom_entities: [{ name: employee_id, pattern: "EMP-\\\\d{6}" }]
               allow_list: [support@acme.example]`,
 )}${route(
   'scanned',
-  `            config:
-              entities: [person]
+  `              entities: [person]
               scan_output: true`,
 )}
 ${DEMO_CONSUMER_YML}`;

@@ -2,24 +2,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { DEMO_API_KEY, startGateway, writeKongYml, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 
 const TARGET = `              targets:
                 - { provider: openai-compatible, model: gpt-4o-mini, base_url: "http://mock-llm:9090/v1" }`;
 
 function route(name: string, guard: string): string {
-  return `
-      - name: ${name}
-        paths: [/${name}/v1/chat/completions]
-        response_buffering: false
-        plugins:
-          - name: key-auth
-          - name: prompt-guard
-            config:
-${guard}
-          - name: llm-proxy
-            config:
-${TARGET}`;
+  return routeYml(name, { plugins: [['prompt-guard', guard]], llmProxy: TARGET });
 }
 
 const KONG_YML = `_format_version: "3.0"

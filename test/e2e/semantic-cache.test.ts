@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, REPOSITORY_ROOT, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 import { startRedis, type RedisServer } from '../support/redis-server';
 import { freePort } from '../support/free-port';
 import { waitFor } from '../support/wait-for';
@@ -21,19 +21,11 @@ const TARGET = `              targets:
                 - { provider: openai-compatible, model: gpt-4o-mini, base_url: "http://mock-llm:9090/v1" }`;
 
 function route(name: string, path: string, cache: string, { routeType = 'llm/v1/chat', before = '' } = {}): string {
-  return `
-      - name: ${name}
-        paths: [${path}]
-        response_buffering: false
-        plugins:
-          - name: key-auth${before}
-          - name: semantic-cache
-            config:
-${cache}
-          - name: llm-proxy
-            config:
-              route_type: ${routeType}
-${TARGET}`;
+  return routeYml(name, {
+    path,
+    plugins: [...(before === '' ? [] : [[before, ''] as [string, string]]), ['semantic-cache', cache]],
+    llmProxy: `              route_type: ${routeType}\n${TARGET}`,
+  });
 }
 
 const cacheConfig = (namespace: string, redisPort: number, extra = '') => `              namespace: ${namespace}
@@ -53,7 +45,7 @@ services:
       'private',
       '/private/v1/chat/completions',
       cacheConfig('e2e-pii', redisPort, '\n              scope: global'),
-      { before: '\n          - name: pii-redact' },
+      { before: 'pii-redact' },
     )}
 consumers:
   - username: demo

@@ -1,17 +1,12 @@
 // llm-proxy's semantic routing through Kong: requests go to the targets of the route they are about.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, startGateway, writeKongYml, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 
 function route(name: string, extra: string): string {
-  return `
-      - name: ${name}
-        paths: [/${name}/v1/chat/completions]
-        plugins:
-          - name: key-auth
-          - name: llm-proxy
-            config:
-              targets:
+  return routeYml(name, {
+    buffered: true,
+    llmProxy: `              targets:
                 - { name: general, provider: openai-compatible, model: general-model, base_url: "http://mock-llm:9090/v1" }
                 - { name: coder, provider: openai-compatible, model: coder-model, base_url: "http://mock-llm:9090/v1", priority: 2 }
               aliases: { fast: [general] }
@@ -19,7 +14,8 @@ function route(name: string, extra: string): string {
                 - name: code
                   examples: ["How do I fix this Python error?", "Write a JavaScript function that sorts an array.", "Why does my SQL query return duplicate rows?"]
                   threshold: 0.6
-                  targets: [coder]${extra}`;
+                  targets: [coder]${extra}`,
+  });
 }
 
 const KONG_YML = `_format_version: "3.0"

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, chatRequest, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, DEMO_CONSUMER_YML, chatRequest, postChat, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 import { startRedis, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
 import { tokenCounterFor } from '../../plugins/core/tokens/token-counter';
@@ -13,18 +13,7 @@ const TARGET = `              targets:
                 - { provider: openai-compatible, model: gpt-4o, base_url: "http://mock-llm:9090/v1" }`;
 
 function route(name: string, tokenLimit: string, target = TARGET): string {
-  return `
-      - name: ${name}
-        paths: [/${name}/v1/chat/completions]
-        response_buffering: false
-        plugins:
-          - name: key-auth
-          - name: token-limit
-            config:
-${tokenLimit}
-          - name: llm-proxy
-            config:
-${target}`;
+  return routeYml(name, { plugins: [['token-limit', tokenLimit]], llmProxy: target });
 }
 
 const redisAt = (port: number, extra = '') => `              policy: redis

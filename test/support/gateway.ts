@@ -110,3 +110,27 @@ export const DEMO_CONSUMER_YML = `consumers:
     keyauth_credentials:
       - key: ${DEMO_API_KEY}
 `;
+
+export interface TestRoute {
+  /** Defaults to `/<name>/v1/chat/completions`. */
+  path?: string;
+  /** Plugins between key-auth and llm-proxy, in order: name and config lines (YAML under `config:`, 14 spaces in), or '' for none. */
+  plugins?: Array<[name: string, config: string]>;
+  /** llm-proxy's config lines (14 spaces in). */
+  llmProxy: string;
+  /** Kong buffers responses unless told not to; streaming tests need it off (the default here). */
+  buffered?: boolean;
+}
+
+/** One route of a test's kong.yml: key-auth, the given policy plugins, then llm-proxy. */
+export function routeYml(name: string, route: TestRoute): string {
+  const plugin = ([pluginName, config]: [string, string]) => `\n          - name: ${pluginName}${config === '' ? '' : `\n            config:\n${config}`}`;
+  return `
+      - name: ${name}
+        paths: [${route.path ?? `/${name}/v1/chat/completions`}]${route.buffered ? '' : '\n        response_buffering: false'}
+        plugins:
+          - name: key-auth${(route.plugins ?? []).map(plugin).join('')}
+          - name: llm-proxy
+            config:
+${route.llmProxy}`;
+}
