@@ -5,6 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
 import { REPOSITORY_ROOT } from '../test/support/gateway';
+import { sharedDataPath } from '../test/support/shared-data';
 
 export interface LoadResult {
   requests: number;
@@ -112,7 +113,7 @@ export function msPerCall(work: () => unknown, minimumMs = 1000): number {
 
 /** The hh-rlhf dialogues of ../shared/data (the "chosen" side): natural prompt text for tokenizer and scanner benchmarks. */
 export function corpusDialogues(): string[] {
-  const file = path.resolve(REPOSITORY_ROOT, '../shared/data/prompts/hh-rlhf_harmless-base_test.jsonl.gz');
+  const file = sharedDataPath('prompts', 'hh-rlhf_harmless-base_test.jsonl.gz');
   return zlib
     .gunzipSync(fs.readFileSync(file))
     .toString('utf8')

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { findPii, type FindOptions } from '../plugins/core/pii/find-pii';
 import { PII_ENTITIES, type Finding } from '../plugins/core/pii/pii-entities';
-import { REPOSITORY_ROOT } from '../test/support/gateway';
+import { SHARED_DATA } from '../test/support/shared-data';
 
-const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data/pii');
+const DATA = path.join(SHARED_DATA, 'pii');
 
 /** Presidio's labels for the kinds we detect (STREET_ADDRESS and GPE are both places). */
 const PRESIDIO_LABELS: Record<string, string> = {

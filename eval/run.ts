@@ -2,13 +2,13 @@
 // detectors, semantic-cache's hit decisions and prompt-guard's injection classifier (on ../shared/data).
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPOSITORY_ROOT } from '../test/support/gateway';
 import { report as tokenCountReport } from './token-counts';
 import { report as piiReport } from './pii';
 import { report as semanticCacheReport } from './semantic-cache';
 import { report as promptGuardReport } from './prompt-guard';
+import { SHARED_DATA } from '../test/support/shared-data';
 
-const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data');
+const DATA = SHARED_DATA;
 const SETS = ['paraphrase', 'pii', 'injection', 'prompts', 'models'];
 
 async function main(): Promise<void> {

@@ -6,9 +6,9 @@ import { embedderConfig } from '../plugins/core/embeddings/embedder-config';
 import { missingModelFiles } from '../plugins/core/embeddings/local-model-worker';
 import { cosineSimilarity } from '../plugins/core/embeddings/vectors';
 import { differingSpecifics, specificsOf, type Specifics } from '../plugins/semantic-cache/same-specifics';
-import { REPOSITORY_ROOT } from '../test/support/gateway';
+import { SHARED_DATA } from '../test/support/shared-data';
 
-const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data/paraphrase');
+const DATA = path.join(SHARED_DATA, 'paraphrase');
 
 /** Thresholds in thousandths, so the grids compare and print without floating-point drift. */
 const THRESHOLDS = [700, 750, 800, 850, 880, 900, 920, 940, 950, 960, 970, 980];

@@ -4,8 +4,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { extractFeatures, featureDotProduct, windowStarts, type FeatureOptions, type SparseVector } from '../plugins/prompt-guard/injection-features';
 import { REPOSITORY_ROOT } from '../test/support/gateway';
+import { SHARED_DATA } from '../test/support/shared-data';
 
-export const DATA = path.resolve(REPOSITORY_ROOT, '../shared/data');
+export const DATA = SHARED_DATA;
 export const MODEL_FILE = path.join(REPOSITORY_ROOT, 'plugins/prompt-guard/model/injection-classifier.json');
 /** tsc copies the weights into dist only when it runs; refreshing that copy too saves a rebuild between training and `make eval`. */
 const COMPILED_MODEL_FILE = path.join(REPOSITORY_ROOT, 'dist/plugins/prompt-guard/model/injection-classifier.json');

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { REPOSITORY_ROOT } from './gateway';
+import { sharedDataPath } from './shared-data';
 
-export const MINILM_TOKENIZER = path.resolve(REPOSITORY_ROOT, '../shared/data/models/all-MiniLM-L6-v2-tokenizer');
+export const MINILM_TOKENIZER = sharedDataPath('models', 'all-MiniLM-L6-v2-tokenizer');
 const VOCABULARY = 30_522; // MiniLM's (BERT uncased) vocabulary
 export const TINY_DIMENSIONS = 16;
 
