@@ -23,3 +23,28 @@ describe('prompt token counts', () => {
     assert.ok(estimate > 0 && Math.abs(estimate - entry.reported_input_tokens) / entry.reported_input_tokens < 0.5);
   });
 });
+
+describe('token counts of hostile text', () => {
+  const exact = (text: string) => (require('gpt-tokenizer/cjs/encoding/o200k_base') as typeof import('gpt-tokenizer/cjs/encoding/o200k_base')).countTokens(text);
+  const counter = tokenCounterFor('openai', 'gpt-4o');
+
+  it('counts long runs of one character class in linear time, at most two tokens high per 100 characters', () => {
+    for (const unit of ['x', 'ab', ' ', '!', '\n', '中', '😀']) {
+      const text = unit.repeat(Math.ceil(3000 / unit.length));
+      const counted = counter.count(text);
+      const truth = exact(text);
+      assert.ok(counted >= truth && counted <= truth + 2 * Math.ceil(Array.from(text).length / 100), `${JSON.stringify(unit)}: ${counted} against ${truth}`);
+    }
+    // 1 MB of one letter: exactly counted, this would take about half an hour (BPE is quadratic in a piece).
+    const started = performance.now();
+    assert.ok(counter.count('x'.repeat(1024 * 1024)) > 0);
+    assert.ok(performance.now() - started < 20_000, 'not linear');
+  });
+
+  it('counts ordinary text, runs around it included, exactly where no run is long', () => {
+    const prose = 'The quick brown fox, 1234 times, jumps over the lazy dog.\n\n  Indented — with “quotes” and emoji 😀. ';
+    assert.equal(counter.count(prose.repeat(200)), exact(prose.repeat(200)));
+    const mixed = `${prose}${'y'.repeat(450)}${prose}`;
+    assert.ok(Math.abs(counter.count(mixed) - exact(mixed)) <= 6);
+  });
+});

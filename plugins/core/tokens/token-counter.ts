@@ -11,8 +11,36 @@ let o200k: Encoding | undefined;
 let cl100k: Encoding | undefined;
 const o200kEncoding = (): Encoding => (o200k ??= require('gpt-tokenizer/cjs/encoding/o200k_base') as Encoding);
 const cl100kEncoding = (): Encoding => (cl100k ??= require('gpt-tokenizer/cjs/encoding/cl100k_base') as Encoding);
-const countO200k = (text: string) => o200kEncoding().countTokens(text, AS_PLAIN_TEXT);
-const countCl100k = (text: string) => cl100kEncoding().countTokens(text, AS_PLAIN_TEXT);
+const countO200k = (text: string) => countInLinearTime(text, (part) => o200kEncoding().countTokens(part, AS_PLAIN_TEXT));
+const countCl100k = (text: string) => countInLinearTime(text, (part) => cl100kEncoding().countTokens(part, AS_PLAIN_TEXT));
+
+/**
+ * A run of one character class (letters, punctuation or whitespace) is one pre-tokenizer piece, and
+ * BPE's time is quadratic in a piece's length: 100,000 "x" take 15 s, a 1 MB one would take half an hour.
+ */
+const LONG_RUN = /[\p{L}\p{M}]{200,}|[^\s\p{L}\p{M}\p{N}]{200,}|\s{200,}/gu;
+const RUN_PIECE_CHARACTERS = 100;
+
+/**
+ * Text without such runs is counted whole (exact: every real prompt we measured). Long runs are counted
+ * in 100-character pieces: linear time, at most two tokens too many per piece (a reservation errs high).
+ */
+export function countInLinearTime(text: string, count: (text: string) => number): number {
+  LONG_RUN.lastIndex = 0;
+  if (!LONG_RUN.test(text)) return count(text);
+  let total = 0;
+  let from = 0;
+  LONG_RUN.lastIndex = 0;
+  for (const run of text.matchAll(LONG_RUN)) {
+    if (run.index > from) total += count(text.slice(from, run.index));
+    // Code points, not UTF-16 units: a piece never splits a surrogate pair.
+    const characters = Array.from(run[0]);
+    for (let start = 0; start < characters.length; start += RUN_PIECE_CHARACTERS) total += count(characters.slice(start, start + RUN_PIECE_CHARACTERS).join(''));
+    from = run.index + run[0].length;
+  }
+  if (from < text.length) total += count(text.slice(from));
+  return total;
+}
 
 export function warmTokenizers(): void {
   o200kEncoding();
