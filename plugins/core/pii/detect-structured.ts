@@ -3,7 +3,9 @@ import { isIP } from 'node:net';
 import { findNumbers, type CountryCode } from 'libphonenumber-js/max';
 import type { Finding } from './pii-entities';
 
-const EMAIL = /[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}/g;
+// Starts only where a local part starts: without the lookbehind, a long run with no "@" is rescanned
+// from each of its positions (quadratic: 64 KB of letters took 8.6 s).
+const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}/g;
 // 12-19 digits (12 for some Maestro cards), optionally grouped by single spaces or dashes.
 const CARD = /\b\d(?:[ -]?\d){11,18}\b/g;
 const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
@@ -27,7 +29,9 @@ const SECRETS: RegExp[] = [
   /\b(?:sk|rk)_live_[0-9A-Za-z]{16,}\b/g, // Stripe
   /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, // JWT
   /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )?PRIVATE KEY-----/g, // PEM private keys
-  /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@[^\s"'<>]+/gi, // URLs with credentials, host and path included
+  // URLs with credentials, host and path included; the scheme starts where a run of scheme characters does
+  // (with \b, "a.a.a.…" was rescanned from every dot: 64 KB took 2.6 s).
+  /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@[^\s"'<>]+/gi,
 ];
 
 export interface StructuredOptions {
