@@ -1,6 +1,7 @@
 // Reads a client's request (OpenAI chat completions or Anthropic Messages): size, JSON, then the fields the gateway relies on.
 import { z } from 'zod';
 import { GatewayError, badRequest } from '../core/errors';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../core/http/parse-json';
 import { openAIChatRequest, type OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
 import { openAIEmbeddingsRequest, type OpenAIEmbeddingsRequest } from '../core/providers/openai/openai-embeddings-schemas';
 import { anthropicMessagesRequest } from '../core/providers/anthropic/anthropic-request-schema';
@@ -46,6 +47,7 @@ function readJson(rawBody: Buffer, maxBytes: number): unknown {
     const what = error instanceof SyntaxError ? 'is not valid JSON' : 'is not valid UTF-8';
     throw badRequest(`The request body ${what}.`, 'invalid_json');
   }
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) throw badRequest(`The request body nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep.`, 'invalid_json');
   return json;
 }
 
