@@ -52,7 +52,15 @@ async function serve(server: AiPluginServer): Promise<void> {
   const connector = await startConnector(runtime.contexts, {
     host,
     port,
-    status: () => ({ pending_events: server.pendingEvents, instances: server.liveInstances().length, token_limit_local_reservations: localReservationCount() }),
+    status: () => ({
+      pending_events: server.pendingEvents,
+      instances: server.liveInstances().length,
+      token_limit_local_reservations: localReservationCount(),
+      // For leak checks from outside (soak, bad-input suite): memory and what keeps the event loop busy.
+      rss_mib: Math.round(process.memoryUsage.rss() / 2 ** 20),
+      heap_used_mib: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      active_resources: process.getActiveResourcesInfo().length,
+    }),
   });
   const sockets = new Map(ALL_PLUGINS.map((plugin) => [plugin.Name, path.join(socketDirectory, `${plugin.Name}.socket`)]));
   const listeners = server.listen(sockets);

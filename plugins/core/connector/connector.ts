@@ -43,7 +43,9 @@ async function handle(store: RequestContextStore, options: ConnectorOptions, req
     response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
     return;
   }
-  if (request.url === '/__ai/status') {
+  if (request.url === '/__ai/status' || request.url === '/__ai/status?gc=1') {
+    // Leak checks want retained memory, not garbage: they run the server with --expose-gc (never done in production).
+    if (request.url.endsWith('?gc=1')) (globalThis as { gc?: () => void }).gc?.();
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ contexts: store.size, ...options.status?.() }));
     return;
   }
