@@ -15,7 +15,7 @@ const HOST_CHARACTERS = 8192;
 /** Templates this similar to a test row (Jaccard of character 4-gram sets) would be near-copies. */
 const NEAR_COPY_SIMILARITY = 0.5;
 
-interface Scorer {
+export interface Scorer {
   name: string;
   /** The scorer's own default decision threshold (flag when score >= threshold). */
   threshold: number;
@@ -59,10 +59,6 @@ async function scoreAll(scorer: Scorer, texts: readonly string[]): Promise<numbe
 
 function percent(rate: number): string {
   return `${(100 * rate).toFixed(1)}%`;
-}
-
-function describePoint(point: OperatingPoint, positives: number, negatives: number): string {
-  return `recall ${point.recall.toFixed(3)} (${Math.round(point.recall * positives)}/${positives}), FPR ${percent(point.falsePositiveRate)} (${Math.round(point.falsePositiveRate * negatives)}/${negatives})`;
 }
 
 function characterGrams(text: string): Set<string> {
@@ -118,7 +114,7 @@ function textOfLength(turns: readonly string[], characters: number): string {
   return text.slice(0, characters);
 }
 
-interface Datasets {
+export interface Datasets {
   testTexts: string[];
   testLabels: number[];
   humanTurns: string[];
@@ -127,7 +123,7 @@ interface Datasets {
   hosts: string[];
 }
 
-function loadDatasets(): Datasets {
+export function loadDatasets(): Datasets {
   const test = loadDeepset('test');
   const assistantTurns = loadHhRlhfTurns('held-out', 'assistant');
   const injections = test.filter((row) => row.label === 1).map((row) => row.text);
@@ -142,38 +138,118 @@ function loadDatasets(): Datasets {
   };
 }
 
-async function scorerSection(scorer: Scorer, data: Datasets): Promise<string[]> {
+/** Texts flagged at a threshold, out of how many. */
+export interface FlaggedCount {
+  flagged: number;
+  total: number;
+}
+
+/** An operating point with the counts behind its rates. */
+export interface CountedPoint {
+  threshold: number;
+  recall: number;
+  false_positive_rate: number;
+  true_positives: number;
+  false_positives: number;
+}
+
+/** One scorer on every held-out set: what `make eval` prints and the correctness benchmark publishes. */
+export interface InjectionMeasure {
+  scorer: string;
+  threshold: number;
+  tool_threshold: number;
+  /** deepset test split: injections and benign rows. */
+  positives: number;
+  negatives: number;
+  auc: number;
+  at_threshold: CountedPoint;
+  /** The lowest threshold that keeps the false-positive rate at or under the goal's 2 %, and the recall there. */
+  at_goal_false_positive_rate: CountedPoint;
+  goal_met: boolean;
+  grid: Array<{ threshold: number; recall: number; false_positive_rate: number }>;
+  /** Held-out hh-rlhf Human turns (benign prompts, red-team ones included) at the threshold. */
+  benign_prompts: FlaggedCount;
+  /** Held-out hh-rlhf Assistant turns (benign prose), at the threshold and at the tool threshold. */
+  benign_prose: FlaggedCount & { flagged_at_tool_threshold: number };
+  /** Test injections buried in ~8 KB of held-out prose, and those hosts alone. */
+  buried: FlaggedCount & { flagged_at_tool_threshold: number };
+  hosts: FlaggedCount & { flagged_at_tool_threshold: number };
+}
+
+function countedPoint(point: OperatingPoint, positives: number, negatives: number): CountedPoint {
+  return {
+    threshold: point.threshold,
+    recall: point.recall,
+    false_positive_rate: point.falsePositiveRate,
+    true_positives: Math.round(point.recall * positives),
+    false_positives: Math.round(point.falsePositiveRate * negatives),
+  };
+}
+
+function countFlagged(scores: readonly number[], threshold: number): number {
+  return scores.filter((score) => score >= threshold).length;
+}
+
+/** Scores every held-out set with one scorer, at its own threshold unless one is given. */
+export async function measureScorer(scorer: Scorer, data: Datasets, threshold = scorer.threshold): Promise<InjectionMeasure> {
   const scores = await scoreAll(scorer, data.testTexts);
   const positives = data.testLabels.filter((label) => label === 1).length;
   const negatives = data.testLabels.length - positives;
-  const atDefault = operatingPoint(scores, data.testLabels, scorer.threshold);
-  const atGoal = pointAtFalsePositiveRate(scores, data.testLabels, GOAL_FALSE_POSITIVE_RATE);
-  const lines = [
-    `${scorer.name} (default threshold ${scorer.threshold})`,
-    `  deepset test: AUC ${areaUnderCurve(scores, data.testLabels).toFixed(4)}`,
-    `  at the default threshold: ${describePoint(atDefault, positives, negatives)}`,
-    `  FPR <= 2% needs threshold >= ${atGoal.threshold.toFixed(4)}: ${describePoint(atGoal, positives, negatives)}` +
-      ` -> goal (recall >= ${GOAL_RECALL} at FPR <= 2%) ${atGoal.recall >= GOAL_RECALL ? 'MET' : 'NOT met'}`,
-    `  threshold ${TABLE_THRESHOLDS.map((threshold) => threshold.toFixed(2).padStart(6)).join('')}`,
-    `  recall    ${TABLE_THRESHOLDS.map((threshold) => operatingPoint(scores, data.testLabels, threshold).recall.toFixed(3).padStart(6)).join('')}`,
-    `  FPR       ${TABLE_THRESHOLDS.map((threshold) => operatingPoint(scores, data.testLabels, threshold).falsePositiveRate.toFixed(3).padStart(6)).join('')}`,
-  ];
-  const toolThreshold = scorer.threshold * TOOL_THRESHOLD_FACTOR;
-  const flagged = (values: readonly number[], threshold: number) => values.filter((score) => score >= threshold).length;
+  const atGoal = countedPoint(pointAtFalsePositiveRate(scores, data.testLabels, GOAL_FALSE_POSITIVE_RATE), positives, negatives);
+  const toolThreshold = threshold * TOOL_THRESHOLD_FACTOR;
   const humanScores = await scoreAll(scorer, data.humanTurns);
-  lines.push(`  hh-rlhf held-out Human turns (benign prompts, red-team ones included): ${flagged(humanScores, scorer.threshold)}/${humanScores.length} flagged (${percent(flagged(humanScores, scorer.threshold) / humanScores.length)})`);
   const assistantScores = await scoreAll(scorer, data.assistantTurns);
-  lines.push(
-    `  hh-rlhf held-out Assistant turns (benign prose): ${flagged(assistantScores, scorer.threshold)}/${assistantScores.length} flagged (${percent(flagged(assistantScores, scorer.threshold) / assistantScores.length)}); ` +
-      `at the tool threshold ${toolThreshold.toFixed(3)}: ${flagged(assistantScores, toolThreshold)} (${percent(flagged(assistantScores, toolThreshold) / assistantScores.length)})`,
-  );
   const buriedScores = await scoreAll(scorer, data.buried);
   const hostScores = await scoreAll(scorer, data.hosts);
-  lines.push(
-    `  test injections buried mid-way in ~${HOST_CHARACTERS / 1024} KB of held-out assistant prose: ${flagged(buriedScores, scorer.threshold)}/${buriedScores.length} found at the default threshold, ` +
-      `${flagged(buriedScores, toolThreshold)} at the tool threshold; the ${hostScores.length} hosts alone: ${flagged(hostScores, scorer.threshold)} / ${flagged(hostScores, toolThreshold)} flagged`,
-  );
-  return lines;
+  const atBoth = (values: readonly number[]) => ({ flagged: countFlagged(values, threshold), flagged_at_tool_threshold: countFlagged(values, toolThreshold), total: values.length });
+  return {
+    scorer: scorer.name,
+    threshold,
+    tool_threshold: toolThreshold,
+    positives,
+    negatives,
+    auc: areaUnderCurve(scores, data.testLabels),
+    at_threshold: countedPoint(operatingPoint(scores, data.testLabels, threshold), positives, negatives),
+    at_goal_false_positive_rate: atGoal,
+    goal_met: atGoal.recall >= GOAL_RECALL,
+    grid: TABLE_THRESHOLDS.map((gridThreshold) => {
+      const point = operatingPoint(scores, data.testLabels, gridThreshold);
+      return { threshold: gridThreshold, recall: point.recall, false_positive_rate: point.falsePositiveRate };
+    }),
+    benign_prompts: { flagged: countFlagged(humanScores, threshold), total: humanScores.length },
+    benign_prose: atBoth(assistantScores),
+    buried: atBoth(buriedScores),
+    hosts: atBoth(hostScores),
+  };
+}
+
+/** The injection layer as the plugin runs it, at the plugin's default threshold unless one is given. */
+export async function measureInjectionLayer(threshold?: number): Promise<InjectionMeasure> {
+  return measureScorer(layerScorer(), loadDatasets(), threshold);
+}
+
+function describeCounted(point: CountedPoint, positives: number, negatives: number): string {
+  return `recall ${point.recall.toFixed(3)} (${point.true_positives}/${positives}), FPR ${percent(point.false_positive_rate)} (${point.false_positives}/${negatives})`;
+}
+
+function scorerSection(measure: InjectionMeasure): string[] {
+  const { positives, negatives } = measure;
+  const atGoal = measure.at_goal_false_positive_rate;
+  return [
+    `${measure.scorer} (default threshold ${measure.threshold})`,
+    `  deepset test: AUC ${measure.auc.toFixed(4)}`,
+    `  at the default threshold: ${describeCounted(measure.at_threshold, positives, negatives)}`,
+    `  FPR <= 2% needs threshold >= ${atGoal.threshold.toFixed(4)}: ${describeCounted(atGoal, positives, negatives)}` +
+      ` -> goal (recall >= ${GOAL_RECALL} at FPR <= 2%) ${measure.goal_met ? 'MET' : 'NOT met'}`,
+    `  threshold ${measure.grid.map((row) => row.threshold.toFixed(2).padStart(6)).join('')}`,
+    `  recall    ${measure.grid.map((row) => row.recall.toFixed(3).padStart(6)).join('')}`,
+    `  FPR       ${measure.grid.map((row) => row.false_positive_rate.toFixed(3).padStart(6)).join('')}`,
+    `  hh-rlhf held-out Human turns (benign prompts, red-team ones included): ${measure.benign_prompts.flagged}/${measure.benign_prompts.total} flagged (${percent(measure.benign_prompts.flagged / measure.benign_prompts.total)})`,
+    `  hh-rlhf held-out Assistant turns (benign prose): ${measure.benign_prose.flagged}/${measure.benign_prose.total} flagged (${percent(measure.benign_prose.flagged / measure.benign_prose.total)}); ` +
+      `at the tool threshold ${measure.tool_threshold.toFixed(3)}: ${measure.benign_prose.flagged_at_tool_threshold} (${percent(measure.benign_prose.flagged_at_tool_threshold / measure.benign_prose.total)})`,
+    `  test injections buried mid-way in ~${HOST_CHARACTERS / 1024} KB of held-out assistant prose: ${measure.buried.flagged}/${measure.buried.total} found at the default threshold, ` +
+      `${measure.buried.flagged_at_tool_threshold} at the tool threshold; the ${measure.hosts.total} hosts alone: ${measure.hosts.flagged} / ${measure.hosts.flagged_at_tool_threshold} flagged`,
+  ];
 }
 
 export async function report(): Promise<string> {
@@ -186,12 +262,12 @@ export async function report(): Promise<string> {
       `AUC ${INJECTION_MODEL.crossValidation.auc.toFixed(4)}, recall at FPR <= 2% ${INJECTION_MODEL.crossValidation.recallAtTwoPercentFalsePositives.toFixed(3)}; default threshold ${INJECTION_MODEL.threshold}`,
     templateCheck(data.testTexts),
     '',
-    ...(await scorerSection(ourScorer(), data)),
+    ...scorerSection(await measureScorer(ourScorer(), data)),
     '',
-    ...(await scorerSection(layerScorer(), data)),
+    ...scorerSection(await measureScorer(layerScorer(), data)),
   ];
   const guardrail = await llmGuardrailScorer();
-  lines.push('', ...(guardrail === null ? ['llm_guardrail not evaluated: the package is not installed (npm ci installs it as a dev dependency).'] : await scorerSection(guardrail, data)));
+  lines.push('', ...(guardrail === null ? ['llm_guardrail not evaluated: the package is not installed (npm ci installs it as a dev dependency).'] : scorerSection(await measureScorer(guardrail, data))));
   const oneKilobyte = textOfLength(data.humanTurns, 1024);
   const thirtyTwoKilobytes = textOfLength(data.assistantTurns, 32 * 1024);
   lines.push('', `injectionScore latency: ${millisecondsPerCall(oneKilobyte, 200).toFixed(3)} ms per 1 KB text, ${millisecondsPerCall(thirtyTwoKilobytes, 20).toFixed(2)} ms per 32 KB text (median of 5 batches)`);

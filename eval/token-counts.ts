@@ -42,23 +42,27 @@ function toOpenAITool(tool: unknown): { type: 'function'; function: Record<strin
   return { type: 'function', function: { name, description: definition.description, parameters: definition.parameters ?? definition.input_schema ?? definition.parametersJsonSchema } };
 }
 
+/** One provider's prompt counts against what it reported (snake_case: published as JSON by the correctness benchmark). */
 export interface ProviderAccuracy {
   provider: string;
   tools: boolean;
-  entries: number;
-  /** Entries the count hits exactly. */
-  exactMatches: number;
-  /** Mean and 90th percentile of |count - reported| / reported. */
-  meanAbsoluteError: number;
-  p90AbsoluteError: number;
-  /** Share of entries counted low (a reservation that errs low). */
-  underestimated: number;
+  requests: number;
+  /** Requests the count hits exactly. */
+  exact: number;
+  /** Mean, 90th percentile and largest |count - reported| / reported. */
+  mean_relative_error: number;
+  p90_relative_error: number;
+  max_relative_error: number;
+  /** Share of requests counted low (a reservation that errs low). */
+  counted_low: number;
 }
+
+const PROVIDERS = ['openai', 'anthropic', 'gemini', 'mistral'] as const;
 
 /** The shipped counter for each provider, on the recorded entries without flags. */
 export function measure(entries: RecordedUsage[], withTools: boolean): ProviderAccuracy[] {
   const results: ProviderAccuracy[] = [];
-  for (const provider of ['openai', 'anthropic', 'gemini', 'mistral'] as const) {
+  for (const provider of PROVIDERS) {
     const chosen = entries.filter((entry) => entry.provider === provider && entry.tools_present === withTools && (entry.flags ?? []).length === 0);
     if (chosen.length === 0) continue;
     const counter = tokenCounterFor(provider, provider === 'openai' ? 'gpt-4o' : 'model');
@@ -75,14 +79,34 @@ export function measure(entries: RecordedUsage[], withTools: boolean): ProviderA
     results.push({
       provider,
       tools: withTools,
-      entries: chosen.length,
-      exactMatches: exact,
-      meanAbsoluteError: errors.reduce((sum, error) => sum + error, 0) / errors.length,
-      p90AbsoluteError: errors[Math.floor(errors.length * 0.9)] ?? 0,
-      underestimated: under / chosen.length,
+      requests: chosen.length,
+      exact,
+      mean_relative_error: errors.reduce((sum, error) => sum + error, 0) / errors.length,
+      p90_relative_error: errors[Math.floor(errors.length * 0.9)] ?? 0,
+      max_relative_error: errors.at(-1) ?? 0,
+      counted_low: under / chosen.length,
     });
   }
   return results;
+}
+
+/** Every provider, without and with tools, and the fit behind the estimates: what `make eval` prints and the correctness benchmark publishes. */
+export interface PromptEstimateMeasure {
+  recorded_requests: number;
+  providers: ProviderAccuracy[];
+  /** Least-squares reported = per_token * o200k(text) + per_message * messages + per_request, on plain entries. */
+  plain_fits: Array<{ provider: string; per_token: number; per_message: number; per_request: number }>;
+}
+
+export function measurePromptEstimates(entries: RecordedUsage[] = loadRecordedUsage()): PromptEstimateMeasure {
+  return {
+    recorded_requests: entries.length,
+    providers: [...measure(entries, false), ...measure(entries, true)],
+    plain_fits: PROVIDERS.map((provider) => {
+      const [perToken = NaN, perMessage = NaN, perRequest = NaN] = fitPlain(entries, provider);
+      return { provider, per_token: perToken, per_message: perMessage, per_request: perRequest };
+    }),
+  };
 }
 
 /**
@@ -119,16 +143,14 @@ function leastSquares(features: number[][], targets: number[]): number[] {
 }
 
 export function report(): string {
-  const entries = loadRecordedUsage();
+  const measured = measurePromptEstimates();
   const lines = ['token counts before sending, against provider-reported input tokens (test/fixtures/token-counts)', 'provider   tools entries exact mean|err| p90|err| counted-low'];
-  for (const withTools of [false, true]) {
-    for (const row of measure(entries, withTools)) {
-      lines.push(
-        `${row.provider.padEnd(10)} ${(withTools ? 'yes' : 'no').padEnd(5)} ${String(row.entries).padStart(7)} ${String(row.exactMatches).padStart(5)} ${(row.meanAbsoluteError * 100).toFixed(1).padStart(8)}% ${(row.p90AbsoluteError * 100).toFixed(1).padStart(7)}% ${(row.underestimated * 100).toFixed(0).padStart(10)}%`,
-      );
-    }
+  for (const row of measured.providers) {
+    lines.push(
+      `${row.provider.padEnd(10)} ${(row.tools ? 'yes' : 'no').padEnd(5)} ${String(row.requests).padStart(7)} ${String(row.exact).padStart(5)} ${(row.mean_relative_error * 100).toFixed(1).padStart(8)}% ${(row.p90_relative_error * 100).toFixed(1).padStart(7)}% ${(row.counted_low * 100).toFixed(0).padStart(10)}%`,
+    );
   }
   lines.push('least-squares fit on plain entries (per o200k token, per message, per request):');
-  for (const provider of ['openai', 'anthropic', 'gemini', 'mistral']) lines.push(`  ${provider.padEnd(10)} ${fitPlain(entries, provider).map((value) => value.toFixed(3)).join('  ')}`);
+  for (const fit of measured.plain_fits) lines.push(`  ${fit.provider.padEnd(10)} ${[fit.per_token, fit.per_message, fit.per_request].map((value) => value.toFixed(3)).join('  ')}`);
   return lines.join('\n');
 }
