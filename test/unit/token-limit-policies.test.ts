@@ -76,6 +76,15 @@ function contract(name: string, policyOf: () => LimitPolicy) {
       assert.equal((await policy.reserve([{ key: key!, limit: 10, amount: 0, windowEndMs: WINDOW_END }], 'z2', 60_000, NOW)).admitted, false);
     });
 
+    it('a zero reservation (a cache hit) settles like any other', async () => {
+      const policy = policyOf();
+      const [key] = keysFor(1);
+      await policy.reserve([{ key: key!, limit: 10, amount: 0, windowEndMs: WINDOW_END }], 'hit', 60_000, NOW);
+      await policy.settle([{ key: key!, actual: 4, windowEndMs: WINDOW_END }], 'hit', NOW);
+      assert.equal((await policy.reserve([{ key: key!, limit: 10, amount: 7, windowEndMs: WINDOW_END }], 'over', 60_000, NOW)).admitted, false);
+      assert.deepEqual(await policy.reserve([{ key: key!, limit: 10, amount: 6, windowEndMs: WINDOW_END }], 'fits', 60_000, NOW), { admitted: true, counters: [{ used: 10 }] });
+    });
+
     it('concurrent reservations never overshoot', async () => {
       const policy = policyOf();
       const [key] = keysFor(1);

@@ -74,7 +74,9 @@ for i = 1, #KEYS do
   local value = redis.call('HGET', KEYS[i], field)
   if value then
     local sep = string.find(value, ':', 1, true)
-    redis.call('HINCRBY', KEYS[i], 'r', -tonumber(string.sub(value, 1, sep - 1)))
+    local reserved = tonumber(string.sub(value, 1, sep - 1))
+    -- Lua's -0 reaches Redis as "-0", which HINCRBY refuses: a 0 reservation (a cache hit) would never settle.
+    if reserved ~= 0 then redis.call('HINCRBY', KEYS[i], 'r', -reserved) end
     redis.call('HDEL', KEYS[i], field)
   end
   if actual ~= 0 then redis.call('HINCRBY', KEYS[i], 'c', actual) end
