@@ -59,6 +59,9 @@ function connect(config: RedisConfig): RedisClient {
     tls: config.ssl ? {} : undefined,
     // Never queue a command while disconnected: an operation waits at most timeout_ms, then the plugin decides.
     enableOfflineQueue: false,
+    // Nor send again, after a reconnect, what was in flight when the connection dropped: its caller gave up
+    // long ago (a reservation resent that way would sit in Redis, held by nobody, until its TTL).
+    autoResendUnfulfilledCommands: false,
     commandTimeout: config.timeout_ms,
     connectTimeout: Math.max(config.timeout_ms, 1000),
     maxRetriesPerRequest: 0,
