@@ -1,7 +1,8 @@
-// Killing the plugin server fails requests closed: 5xx for the client, nothing unguarded upstream.
+// Killing the plugin server fails requests closed, plain or mid-stream: an error for the client, nothing unguarded upstream.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
+import OpenAI from 'openai';
+import { DEMO_API_KEY, chatRequest, postChat, startGateway, type Gateway } from '../support/gateway';
 
 describe('plugin server killed mid-traffic', () => {
   let gateway: Gateway;
@@ -59,5 +60,50 @@ describe('plugin server killed mid-traffic', () => {
       if (!recovered) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     assert.ok(recovered, 'the gateway did not serve again after the plugin server came back');
+  });
+
+  it('killed mid-stream: every open stream ends in an error, never a clean end; after the respawn, streams work again', async () => {
+    const client = new OpenAI({ baseURL: `${gateway.kong.url}/v1`, apiKey: 'x', defaultHeaders: { apikey: DEMO_API_KEY }, maxRetries: 0, timeout: 10_000 });
+    const streamOnce = async (content: string, onFirstChunk: () => void = () => {}) => {
+      const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content }], stream: true });
+      let chunks = 0;
+      for await (const chunk of stream) {
+        void chunk;
+        if (chunks++ === 0) onFirstChunk();
+      }
+      return chunks;
+    };
+    // Slow streams (an event every 100 ms), so all eight are mid-way when the server dies.
+    gateway.mock.setFaults({ chunkDelayMs: 100 });
+    try {
+      let started = 0;
+      let allStarted: () => void = () => {};
+      const streaming = new Promise<void>((resolve) => (allStarted = resolve));
+      const outcomes = Array.from({ length: 8 }, (_, index) =>
+        streamOnce(`stream ${index}`, () => ++started === 8 && allStarted()).then(
+          (chunks) => ({ ended: 'cleanly' as const, chunks }),
+          (error: unknown) => ({ ended: 'in error' as const, message: (error as Error).message }),
+        ),
+      );
+      await streaming;
+      const reachedBefore = gateway.mock.received.length;
+      gateway.kong.pluginServer!.kill('SIGKILL');
+      const results = await Promise.all(outcomes);
+      assert.deepEqual(results.map((result) => result.ended), Array(8).fill('in error'), JSON.stringify(results));
+
+      // Down: nothing reaches the provider, streamed or not.
+      for (let attempt = 0; attempt < 5; attempt += 1) await assert.rejects(streamOnce(`while down ${attempt}`));
+      assert.equal(gateway.mock.received.length, reachedBefore);
+    } finally {
+      gateway.mock.setFaults({});
+    }
+    gateway.kong.pluginServer!.start();
+    const deadline = Date.now() + 10_000;
+    let chunks = 0;
+    while (chunks === 0 && Date.now() < deadline) {
+      chunks = await streamOnce('after the respawn').catch(() => 0);
+      if (chunks === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(chunks > 1, 'no stream completed after the plugin server came back');
   });
 });
