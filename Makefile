@@ -5,7 +5,7 @@ MAIN := dist/plugins/kong/main.js
 PLUGINS := llm-proxy token-limit pii-redact semantic-cache prompt-guard
 TESTS = $(shell find dist/test -name '*.test.js' | sort)
 
-.PHONY: install build test up down dump bench eval clean
+.PHONY: install build test up down dump bench soak report eval clean
 
 install:
 	npm ci
@@ -27,14 +27,25 @@ down:
 dump: build
 	@for plugin in $(PLUGINS); do $(NODE) $(MAIN) --dump $$plugin; done
 
+# Every benchmark writes its JSON to bench/results (BENCH_RESULTS_DIR), then the report renders BENCHMARKS.md from them.
 bench: build
 	$(NODE) dist/bench/run.js
 	$(NODE) dist/bench/streams.js
-	$(NODE) dist/bench/portkey.js
 	$(NODE) dist/bench/token-limit.js
 	$(NODE) dist/bench/pii-redact.js
 	$(NODE) dist/bench/semantic-cache.js
 	$(NODE) dist/bench/prompt-guard.js
+	$(NODE) dist/bench/correctness.js
+	$(NODE) dist/bench/report.js
+
+# 10 minutes of mixed traffic (SOAK_SECONDS, SOAK_RATE); `make test` runs a 30-second version.
+soak: build
+	$(NODE) dist/bench/soak.js
+	$(NODE) dist/bench/report.js
+
+# BENCHMARKS.md and its SVG charts from the results already in bench/results; measures nothing.
+report: build
+	$(NODE) dist/bench/report.js
 
 eval: build
 	$(NODE) dist/eval/run.js
