@@ -131,7 +131,12 @@ async function main(): Promise<void> {
   process.stdout.write(`streaming TTFT, direct:           ${JSON.stringify({ ...directTtft, distribution_ms: undefined })}\n`);
   // The repo kong.yml's semantic-cache, with a real Redis in place of the compose file's `redis` host.
   const redis = await startRedis();
-  const chain = await startGateway({ pluginServerEnvironment: { AI_LOG_LEVEL: 'warn' }, replace: { 'host: redis, port: 6379': `host: 127.0.0.1, port: ${redis.port}` } });
+  // The demo budget (1M tokens a minute) would refuse most of 1,000 simultaneous streams (each reserves its
+  // max_tokens): raised, so this measures streaming, not the budget.
+  const chain = await startGateway({
+    pluginServerEnvironment: { AI_LOG_LEVEL: 'warn' },
+    replace: { 'host: redis, port: 6379': `host: 127.0.0.1, port: ${redis.port}`, 'limit: 1000000, window: minute': 'limit: 1000000000, window: minute' },
+  });
   try {
     const chainTtft = await timeToFirstToken(chain);
     process.stdout.write(`streaming TTFT, all five plugins: ${JSON.stringify({ ...chainTtft, distribution_ms: undefined })}\n`);
