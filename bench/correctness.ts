@@ -5,7 +5,7 @@ import { measurePromptEstimates } from '../eval/token-counts';
 import { measureFalseHits, SHIPPED_THRESHOLD } from '../eval/semantic-cache';
 import { measureInjectionLayer } from '../eval/prompt-guard';
 import { humanTurns } from '../eval/train-injection-classifier';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, routeYml, startGateway, writeKongYml, type Gateway } from '../test/support/gateway';
+import { DEMO_API_KEY, connectorKongYml, routeYml, startGateway, writeKongYml, type Gateway } from '../test/support/gateway';
 import { startRedis, type RedisServer } from '../test/support/redis-server';
 import { startRecordingProxy, reportedUsage, streamedContentPieces, type Exchange, type RecordingProxy } from '../test/support/recording-proxy';
 import { raceForBudget, startBudgetNodes, storedBudget } from '../test/support/shared-budget';
@@ -38,11 +38,7 @@ const FAILURES: string[] = [];
 function kongYml(redisPort: number): string {
   const target = `              targets:
                 - { provider: openai-compatible, model: gpt-4o, base_url: "${RECORDER_ADDRESS}" }`;
-  return `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:${routeYml('accounting', {
+  return connectorKongYml(`${routeYml('accounting', {
     plugins: [
       [
         'token-limit',
@@ -56,8 +52,7 @@ services:
       ],
     ],
     llmProxy: target,
-  })}${routeYml('pii', { plugins: [['pii-redact', '']], llmProxy: target })}
-${DEMO_CONSUMER_YML}`;
+  })}${routeYml('pii', { plugins: [['pii-redact', '']], llmProxy: target })}`);
 }
 
 function sdk(gateway: Gateway, route: string): OpenAI {

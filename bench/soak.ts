@@ -1,7 +1,7 @@
 // `make soak`: mixed traffic at a steady rate (streams, cache hits, blocks, 429s, PII) for minutes; only intended outcomes, and the plugin server's memory and descriptors stay flat.
 import fs from 'node:fs';
 import { Agent, request } from 'undici';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, routeYml, startGateway, writeKongYml, type Gateway } from '../test/support/gateway';
+import { DEMO_API_KEY, connectorKongYml, routeYml, startGateway, writeKongYml, type Gateway } from '../test/support/gateway';
 import { startRedis, type RedisServer } from '../test/support/redis-server';
 import { round, saveReport } from './load';
 
@@ -11,11 +11,7 @@ const TARGET = `              targets:
 /** Two routes: the whole chain with generous budgets, and one whose budget of 1 request a second refuses the rest. */
 function soakKongYml(redisPort: number): string {
   const redis = `redis: { host: 127.0.0.1, port: ${redisPort} }`;
-  return `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:${routeYml('chain', {
+  return connectorKongYml(`${routeYml('chain', {
       plugins: [
         ['prompt-guard', ''],
         ['pii-redact', ''],
@@ -33,8 +29,7 @@ services:
               ${redis}
               limits: [{ metric: requests, limit: 1, window: second }]`]],
       llmProxy: TARGET,
-    })}
-${DEMO_CONSUMER_YML}`;
+    })}`);
 }
 
 /** One kind of request in the mix: what it sends and the statuses it may end with. */

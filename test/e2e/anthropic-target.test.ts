@@ -6,13 +6,9 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { costOf, priceOf } from '../../plugins/core/pricing/price-table';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, connectorKongYml, MOCK_PROVIDER_KEY, REPOSITORY_ROOT, chatRequest, postChat, startGateway, writeKongYml, type Gateway } from '../support/gateway';
 
-const KONG_YML = `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:
+const KONG_YML = connectorKongYml(`
       - name: claude
         paths: [/v1/chat/completions]
         response_buffering: false
@@ -37,8 +33,7 @@ services:
                 - provider: anthropic
                   model: claude-haiku-4-5
                   base_url: http://mock-llm:9090
-                  api_key: "{vault://env/mock-llm-api-key}"
-${DEMO_CONSUMER_YML}`;
+                  api_key: "{vault://env/mock-llm-api-key}"`);
 
 const fixture = (name: string) => fs.readFileSync(path.join(REPOSITORY_ROOT, 'test/fixtures/anthropic', name), 'utf8');
 const streamData = (name: string) => fixture(name).split(/\r?\n/).filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)));

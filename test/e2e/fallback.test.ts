@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startMockLlm, type MockLlm } from '../mock-llm/mock-llm';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, chatRequest, postChat, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
+import { DEMO_API_KEY, connectorKongYml, chatRequest, postChat, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 
 /** A route per scenario, so each has its own llm-proxy entity and so its own target health. */
 function route(name: string, targets: string, extra = ''): string {
@@ -15,11 +15,7 @@ const PRIMARY_AND_BACKUP = `                - { name: primary, provider: openai-
 const FAST_BREAKER = `              circuit_breaker: { failure_threshold: 2, open_seconds: 1 }
               fallback: { backoff_initial_ms: 0 }`;
 
-const KONG_YML = `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:${route('fallback', PRIMARY_AND_BACKUP, FAST_BREAKER)}${route('rate-limited', PRIMARY_AND_BACKUP, FAST_BREAKER)}${route('client-error', PRIMARY_AND_BACKUP)}${route('streams', PRIMARY_AND_BACKUP, FAST_BREAKER)}${route(
+const KONG_YML = connectorKongYml(`${route('fallback', PRIMARY_AND_BACKUP, FAST_BREAKER)}${route('rate-limited', PRIMARY_AND_BACKUP, FAST_BREAKER)}${route('client-error', PRIMARY_AND_BACKUP)}${route('streams', PRIMARY_AND_BACKUP, FAST_BREAKER)}${route(
   'deadline',
   PRIMARY_AND_BACKUP,
   `              upstream_timeout_ms: 300
@@ -41,8 +37,7 @@ services:
                 - { name: with-tools, tools: true, targets: [primary] }
                 - { name: long-prompt, min_prompt_tokens: 50, targets: [backup] }`,
 )}${route('all-down', PRIMARY_AND_BACKUP, `              circuit_breaker: { failure_threshold: 1, open_seconds: 30 }
-              fallback: { backoff_initial_ms: 0 }`)}
-${DEMO_CONSUMER_YML}`;
+              fallback: { backoff_initial_ms: 0 }`)}`);
 
 describe('llm-proxy fallback across targets', () => {
   let gateway: Gateway;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import OpenAI from 'openai';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, startGateway, writeKongYml, routeYml, type Gateway } from '../support/gateway';
+import { DEMO_API_KEY, connectorKongYml, startGateway, writeKongYml, routeYml, type Gateway } from '../support/gateway';
 import { startRedis, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
 
@@ -13,11 +13,7 @@ const TARGET = `              targets:
 /** One route where both Redis users sit: token-limit (policy redis, fault tolerant) and semantic-cache (fail open). */
 function kongYml(redisPort: number): string {
   const redis = `redis: { host: 127.0.0.1, port: ${redisPort}, timeout_ms: 200 }`;
-  return `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:${routeYml('shared', {
+  return connectorKongYml(`${routeYml('shared', {
       plugins: [
         ['semantic-cache', `              namespace: faults
               match: exact
@@ -28,8 +24,7 @@ services:
               limits: [{ metric: total_tokens, limit: 100000000, window: hour }]`],
       ],
       llmProxy: TARGET,
-    })}
-${DEMO_CONSUMER_YML}`;
+    })}`);
 }
 
 interface Status {

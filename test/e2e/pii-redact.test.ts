@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, postChat, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
+import { DEMO_API_KEY, connectorKongYml, postChat, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 import { fuzzPrompts } from '../support/pii-fuzz';
 
 const FUZZ_PROMPTS = Number(process.env.PII_FUZZ_PROMPTS ?? 10_000);
@@ -19,11 +19,7 @@ function route(name: string, piiConfig: string, routeType = 'llm/v1/chat', path 
   });
 }
 
-const KONG_YML = `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:${route('chat', '')}${route('anthropic', '', 'llm/v1/messages', '/anthropic/v1/messages')}${route(
+const KONG_YML = connectorKongYml(`${route('chat', '')}${route('anthropic', '', 'llm/v1/messages', '/anthropic/v1/messages')}${route(
   'strict',
   `              actions: { credit_card: block, secret: redact }
               custom_entities: [{ name: employee_id, pattern: "EMP-\\\\d{6}" }]
@@ -32,8 +28,7 @@ services:
   'scanned',
   `              entities: [person]
               scan_output: true`,
-)}
-${DEMO_CONSUMER_YML}`;
+)}`);
 
 describe('pii-redact through Kong', () => {
   let gateway: Gateway;

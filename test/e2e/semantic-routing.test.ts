@@ -1,7 +1,7 @@
 // llm-proxy's semantic routing through Kong: requests go to the targets of the route they are about.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_API_KEY, DEMO_CONSUMER_YML, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
+import { DEMO_API_KEY, connectorKongYml, startGateway, writeKongYml, type Gateway, routeYml } from '../support/gateway';
 
 function route(name: string, extra: string): string {
   return routeYml(name, {
@@ -18,13 +18,8 @@ function route(name: string, extra: string): string {
   });
 }
 
-const KONG_YML = `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:${route('routed', '')}${route('degraded', `
-              embedder: { kind: onnx, model_path: /nonexistent/models, timeout_ms: 300 }`)}
-${DEMO_CONSUMER_YML}`;
+const KONG_YML = connectorKongYml(`${route('routed', '')}${route('degraded', `
+              embedder: { kind: onnx, model_path: /nonexistent/models, timeout_ms: 300 }`)}`);
 
 describe('llm-proxy semantic routing through Kong', () => {
   let gateway: Gateway;

@@ -111,6 +111,16 @@ export const DEMO_CONSUMER_YML = `consumers:
       - key: ${DEMO_API_KEY}
 `;
 
+/** A test's kong.yml: the connector service with the given routes (routeYml's, or literal YAML), and the demo consumer. */
+export function connectorKongYml(routes: string): string {
+  return `_format_version: "3.0"
+services:
+  - name: ai-connector
+    url: http://127.0.0.1:8787
+    routes:${routes}
+${DEMO_CONSUMER_YML}`;
+}
+
 export interface TestRoute {
   /** Defaults to `/<name>/v1/chat/completions`. */
   path?: string;

@@ -1,6 +1,6 @@
 // Two Kong nodes (two stand-ins, two plugin servers) racing many requests against one token-limit budget in Redis.
 import type Redis from 'ioredis';
-import { DEMO_CONSUMER_YML, postChat, startGateway, writeKongYml, type Gateway } from './gateway';
+import { connectorKongYml, postChat, startGateway, writeKongYml, type Gateway } from './gateway';
 
 /** The counters' namespace: each node's stand-in gives the plugin its own id, so the namespace names them alike. */
 export const SHARED_BUDGET_NAMESPACE = 'shared-budget';
@@ -13,11 +13,7 @@ export interface SharedBudget {
 }
 
 export function sharedBudgetKongYml(redisYml: string, budget: SharedBudget): string {
-  return `_format_version: "3.0"
-services:
-  - name: ai-connector
-    url: http://127.0.0.1:8787
-    routes:
+  return connectorKongYml(`
       - name: shared
         paths: [/v1/chat/completions]
         plugins:
@@ -31,8 +27,7 @@ services:
           - name: llm-proxy
             config:
               targets:
-                - { provider: openai-compatible, model: gpt-4o, base_url: "http://mock-llm:9090/v1", max_tokens: ${budget.maxTokens} }
-${DEMO_CONSUMER_YML}`;
+                - { provider: openai-compatible, model: gpt-4o, base_url: "http://mock-llm:9090/v1", max_tokens: ${budget.maxTokens} }`);
 }
 
 /** Nodes on the same kong.yml (two unless told), their mocks echoing (usage = word counts). */
