@@ -26,7 +26,8 @@ interface Section {
   script: string;
   /** What is measured and how, in words: numbers only ever come from the file. */
   intro: string;
-  render: (result: JsonObject, input: ReportInput) => string[];
+  /** Absent: the result's fields, rendered generically. */
+  render?: (result: JsonObject, input: ReportInput) => string[];
 }
 
 /** Fields every result has that are shown in the provenance line, or are too long for a table (distributions). */
@@ -376,35 +377,31 @@ const SECTIONS: Section[] = [
     title: 'Semantic cache: hit latency and index lookups',
     script: 'semantic-cache.js',
     intro: 'Hits end to end through the stand-in (exact, and by meaning with the USE-lite embedding), beside a provider call to the mock; then the per-node HNSW index against an exact scan.',
-    render: (result) => renderObject(result),
   },
   {
     file: 'token-limit',
     title: 'token-limit: added latency and tokenizer speed',
     script: 'token-limit.js',
     intro: 'token-limit with two tiers that never refuse, local and Redis policies, over llm-proxy alone (key-auth on both); and the o200k tokenizer, gpt-tokenizer against js-tiktoken.',
-    render: (result) => renderObject(result),
   },
   {
     file: 'pii-redact',
     title: 'pii-redact: added latency, scan throughput, restore cost',
     script: 'pii-redact.js',
     intro: 'pii-redact on a prompt with PII over llm-proxy alone, the scanner alone on a long prompt, and the cost of restoring placeholders per streamed chunk.',
-    render: (result) => renderObject(result),
   },
   {
     file: 'prompt-guard',
     title: 'prompt-guard: added latency',
     script: 'prompt-guard.js',
     intro: "prompt-guard's layers on a short and a long prompt over llm-proxy alone, without and with the semantic (deny topics) layer.",
-    render: (result) => renderObject(result),
   },
   {
     file: 'correctness',
     title: 'Correctness',
     script: 'correctness.js',
     intro: 'Whether the policies do what they claim, counted: token accounting, rate-limit overshoot, cache false hits, PII leaks, injection detection.',
-    render: (result) => renderCorrectness(result),
+    render: renderCorrectness,
   },
   {
     file: 'soak',
@@ -418,7 +415,7 @@ const SECTIONS: Section[] = [
 function renderSection(section: Section, input: ReportInput): string {
   const result = input.results[section.file];
   const body = result
-    ? [provenance(section.file, result, input.resultsLabel, section.script), ...section.render(result, input)]
+    ? [provenance(section.file, result, input.resultsLabel, section.script), ...(section.render ? section.render(result, input) : renderObject(result))]
     : [notMeasured(rerunCommand(section.script))];
   return [`## ${section.title}`, section.intro, ...body].join('\n\n');
 }
