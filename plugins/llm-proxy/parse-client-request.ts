@@ -1,7 +1,7 @@
 // Reads a client's request (OpenAI chat completions or Anthropic Messages): size, JSON, then the fields the gateway relies on.
 import { z } from 'zod';
 import { GatewayError, badRequest } from '../core/errors';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../core/http/parse-json';
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseJsonObjectBody } from '../core/http/parse-json';
 import { openAIChatRequest, type OpenAIChatRequest } from '../core/providers/openai/openai-chat-schemas';
 import { openAIEmbeddingsRequest, type OpenAIEmbeddingsRequest } from '../core/providers/openai/openai-embeddings-schemas';
 import { anthropicMessagesRequest } from '../core/providers/anthropic/anthropic-request-schema';
@@ -40,6 +40,10 @@ function readJson(rawBody: Buffer, maxBytes: number): unknown {
     });
   }
   if (rawBody.length === 0) throw badRequest('The request body is empty; send a JSON request.', 'missing_body');
+  // Usually already parsed (and depth-checked) by a policy that ran first on the same body; parsed here otherwise,
+  // or to say what is wrong with it.
+  const parsedBefore = parseJsonObjectBody(rawBody);
+  if (parsedBefore !== null) return parsedBefore;
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(rawBody));
