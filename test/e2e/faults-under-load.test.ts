@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { DEMO_API_KEY, connectorKongYml, startGateway, writeKongYml, routeYml, type Gateway } from '../support/gateway';
 import { startRedis, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
+import { storedBudget } from '../support/shared-budget';
 
 const TARGET = `              targets:
                 - { provider: openai-compatible, model: gpt-4o-mini, base_url: "http://mock-llm:9090/v1" }`;
@@ -38,11 +39,7 @@ describe('faults under load', () => {
   let redis: RedisServer;
   let client: OpenAI;
   const status = async () => (await (await fetch(`${gateway.connectorUrl}/__ai/status`)).json()) as Status;
-  const committedTokens = async () => {
-    const keys = await redis.client.keys('tl:{faults:*');
-    const values = await Promise.all(keys.map((key) => redis.client.hgetall(key)));
-    return values.reduce((sum, value) => sum + Number(value.c ?? 0), 0);
-  };
+  const committedTokens = async () => (await storedBudget([redis.client], 'faults')).committed;
 
   before(async () => {
     redis = await startRedis();
@@ -114,8 +111,7 @@ describe('faults under load', () => {
       const now = await status();
       return now.contexts === 0 && now.pending_events === 0 && now.token_limit_local_reservations === 0;
     }, 5000);
-    const reserved = await Promise.all((await redis.client.keys('tl:{faults:*')).map((key) => redis.client.hgetall(key)));
-    assert.equal(reserved.reduce((sum, value) => sum + Object.keys(value).filter((field) => field.startsWith('x:')).length, 0), 0, 'reservations left in Redis');
+    assert.equal((await storedBudget([redis.client], 'faults')).reservations, 0, 'reservations left in Redis');
   });
 
   it('a slow reader gets its whole stream, does not hold up other clients, and leaves nothing behind', async () => {
